@@ -1,0 +1,208 @@
+//! The client: one per app, shared across tasks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use midas_core::{
+    AccessToken, ApiUrl, Envelope, Error, HttpRequest, MidasRequest, SignInput, Transport, TransportError,
+    TransportErrorKind, decode, prepare, sign,
+};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::endpoints::{
+    CancelPay, CancelPayResponse, GetBalance, GetBalanceResponse, Pay, PayResponse, Present, PresentResponse,
+};
+use crate::player::Player;
+use crate::retry::{self, Decision};
+use crate::token::TokenSource;
+
+/// Sends Midas calls: validates, signs, sends through its [`Transport`], decodes, and retries
+/// by its [`RetryPolicy`](crate::RetryPolicy) with the same `bill_no` on every attempt.
+///
+/// Cloning is cheap (an `Arc`); a client is `Send + Sync` and meant to be shared.
+pub struct Client<T, K> {
+    inner: Arc<Inner<T, K>>,
+    clock: Arc<dyn Clock>,
+}
+
+struct Inner<T, K> {
+    config: Config,
+    transport: T,
+    tokens: K,
+}
+
+impl<T, K> Clone for Client<T, K> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), clock: Arc::clone(&self.clock) }
+    }
+}
+
+impl<T, K> std::fmt::Debug for Client<T, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "reqwest")]
+impl<K: TokenSource> Client<crate::ReqwestTransport, K> {
+    /// A client that sends over HTTPS with reqwest.
+    pub fn new(config: Config, tokens: K) -> Result<Self, Error> {
+        Ok(Self::with_transport(config, tokens, crate::ReqwestTransport::new()?))
+    }
+}
+
+impl<T: Transport, K: TokenSource> Client<T, K> {
+    /// A client over any [`Transport`].
+    pub fn with_transport(config: Config, tokens: K, transport: T) -> Self {
+        Self { inner: Arc::new(Inner { config, transport, tokens }), clock: Arc::new(SystemClock) }
+    }
+
+    /// Replaces the clock that stamps `ts` (tests use [`FixedClock`](crate::FixedClock)).
+    #[must_use]
+    pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
+        Self { inner: self.inner, clock: Arc::new(clock) }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.transport
+    }
+
+    /// `midas.getBalance`: the player's balance and totals.
+    pub async fn get_balance(&self, player: &Player) -> Result<GetBalanceResponse, Error> {
+        self.call(player, &GetBalance {}).await
+    }
+
+    /// `midas.pay`: deducts `request.amt` coins. Retries keep `request.bill_no`, so the
+    /// deduction happens at most once.
+    pub async fn pay(&self, player: &Player, request: Pay) -> Result<PayResponse, Error> {
+        self.call(player, &request).await
+    }
+
+    /// `midas.cancelPay`: cancels the deduction `request.bill_no`. "Order in progress"
+    /// (90016) is retried later with the same `bill_no`.
+    pub async fn cancel_pay(&self, player: &Player, request: CancelPay) -> Result<CancelPayResponse, Error> {
+        self.call(player, &request).await
+    }
+
+    /// `midas.present`: gifts `request.present_counts` coins to `player`.
+    pub async fn present(&self, player: &Player, request: Present) -> Result<PresentResponse, Error> {
+        self.call(player, &request).await
+    }
+
+    /// Sends any request declared with `#[midas_api]`.
+    ///
+    /// Validation runs first; a refused value returns its [`ValidationError`](crate::ValidationError)
+    /// and nothing is sent. Failures that leave the outcome open (busy, timeouts, dropped
+    /// connections, 5xx, unreadable bodies) are sent again with the same request, re-stamped
+    /// and re-signed; a refused token is refreshed once. "Order exists" after such an attempt
+    /// is reported as [`Error::AlreadyProcessed`].
+    pub async fn call<R: MidasRequest + Sync>(&self, player: &Player, request: &R) -> Result<R::Response, Error> {
+        let config = &self.inner.config;
+        let app_key = config.app_key()?;
+        // Refuse bad input before anything leaves the process, a token fetch included.
+        self.envelope(player, 0).validate()?;
+        request.validate()?;
+        let started = Instant::now();
+        let mut token = self.inner.tokens.token().await?;
+        let mut token_refreshed = false;
+        let mut may_have_applied = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let remaining = config.retry.deadline().saturating_sub(started.elapsed());
+            let error = match self.attempt(player, request, app_key, &token, remaining).await {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            if may_have_applied && retry::means_already_done(&error) {
+                if let Some(bill_no) = request.bill_no() {
+                    return Err(Error::AlreadyProcessed { api: R::API, bill_no: bill_no.to_owned() });
+                }
+            }
+            match retry::decide(&error, token_refreshed) {
+                Decision::RefreshToken => match self.inner.tokens.refresh(&token).await {
+                    Ok(fresh) => {
+                        token = fresh;
+                        token_refreshed = true;
+                        continue;
+                    }
+                    Err(_) => return Err(error),
+                },
+                Decision::Retry => {
+                    may_have_applied |= retry::may_have_applied(&error);
+                    let pause = config.retry.backoff(attempt);
+                    let out_of_time = started.elapsed() + pause >= config.retry.deadline();
+                    if attempt >= config.retry.max_attempts() || out_of_time {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(pause).await;
+                }
+                Decision::Stop => return Err(error),
+            }
+        }
+    }
+
+    fn envelope<'a>(&'a self, player: &'a Player, ts: i64) -> Envelope<'a> {
+        let config = &self.inner.config;
+        Envelope {
+            appid: &config.appid,
+            offer_id: &config.offer_id,
+            openid: player.openid(),
+            ts,
+            zone_id: player.zone_id(),
+            pf: player.pf(),
+            user_ip: player.user_ip(),
+        }
+    }
+
+    /// One attempt: stamp, sign, send, decode.
+    async fn attempt<R: MidasRequest>(
+        &self,
+        player: &Player,
+        request: &R,
+        app_key: &midas_core::AppKey,
+        token: &AccessToken,
+        remaining: Duration,
+    ) -> Result<R::Response, Error> {
+        let config = &self.inner.config;
+        let envelope = self.envelope(player, self.clock.now_unix());
+        let input =
+            SignInput { env: config.env, app_key, session_key: player.session_key(), access_token: token, envelope };
+        let prepared = prepare(request, &input)?;
+        if remaining.is_zero() {
+            return Err(TransportError::new(TransportErrorKind::Timeout, "the call's deadline passed").into());
+        }
+        let http = HttpRequest {
+            url: ApiUrl::new(&config.base_url, prepared.path, token),
+            body: prepared.body,
+            timeout: config.timeout.min(remaining),
+            max_response_bytes: config.max_response_bytes,
+        };
+        let response = self.inner.transport.post_json(http).await?;
+        if !(200..300).contains(&response.status) {
+            return Err(TransportError::new(TransportErrorKind::Status(response.status), status_message(&response.body))
+                .into());
+        }
+        decode::<R::Response>(R::API, &response.body, R::classify).map_err(|error| match error {
+            Error::Api(api) if api.kind().is_signature_rejection() => {
+                let masked = sign::masked_signed(request, &envelope, prepared.path, prepared.mp_sig.map(|_| &prepared.sig));
+                Error::Api(api.with_signed(masked))
+            }
+            other => other,
+        })
+    }
+}
+
+/// A short, printable excerpt of an error page.
+fn status_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    format!("HTTP error status; body starts with {text:?}")
+}

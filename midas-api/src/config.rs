@@ -1,0 +1,181 @@
+//! The client configuration, checked once when it is built.
+
+use std::time::Duration;
+
+use midas_core::{AppKey, Env, Rule, ValidationError};
+
+use crate::retry::RetryPolicy;
+
+/// The production host of the WeChat server API.
+pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
+
+/// What a client needs: the app's ids, the app key of each environment, the environment, the
+/// base URL, the per-attempt timeout and the retry policy. Build it with [`Config::builder`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) appid: String,
+    pub(crate) offer_id: String,
+    pub(crate) env: Env,
+    pub(crate) production_key: Option<AppKey>,
+    pub(crate) sandbox_key: Option<AppKey>,
+    pub(crate) base_url: String,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl Config {
+    /// Starts a configuration for `appid` and `offer_id` in `env`.
+    ///
+    /// ```
+    /// use midas_api::{AppKey, Config, Env};
+    /// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+    ///     .sandbox_key(AppKey::new("sandbox-key")?)
+    ///     .build()?;
+    /// assert_eq!(config.env(), Env::Sandbox);
+    /// # Ok::<(), midas_api::ValidationError>(())
+    /// ```
+    pub fn builder(appid: impl Into<String>, offer_id: impl Into<String>, env: Env) -> ConfigBuilder {
+        ConfigBuilder {
+            config: Self {
+                appid: appid.into(),
+                offer_id: offer_id.into(),
+                env,
+                production_key: None,
+                sandbox_key: None,
+                base_url: DEFAULT_BASE_URL.to_owned(),
+                timeout: Duration::from_secs(5),
+                retry: RetryPolicy::default(),
+                max_response_bytes: 64 * 1024,
+            },
+        }
+    }
+
+    /// The environment calls go to.
+    pub fn env(&self) -> Env {
+        self.env
+    }
+
+    /// The AppID.
+    pub fn appid(&self) -> &str {
+        &self.appid
+    }
+
+    /// The offer id.
+    pub fn offer_id(&self) -> &str {
+        &self.offer_id
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The per-attempt timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The app key of the configured environment.
+    pub(crate) fn app_key(&self) -> Result<&AppKey, ValidationError> {
+        let (key, field) = match self.env {
+            Env::Production => (&self.production_key, "production_key"),
+            Env::Sandbox => (&self.sandbox_key, "sandbox_key"),
+        };
+        key.as_ref().ok_or(ValidationError::new(field, Rule::MissingKey(self.env)))
+    }
+}
+
+/// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ConfigBuilder {
+    config: Config,
+}
+
+impl ConfigBuilder {
+    /// The production Midas app key.
+    pub fn production_key(mut self, key: AppKey) -> Self {
+        self.config.production_key = Some(key);
+        self
+    }
+
+    /// The sandbox Midas app key.
+    pub fn sandbox_key(mut self, key: AppKey) -> Self {
+        self.config.sandbox_key = Some(key);
+        self
+    }
+
+    /// The base URL (default `https://api.weixin.qq.com`), e.g. a local Midas server.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.config.base_url = base_url.into();
+        self
+    }
+
+    /// How long one attempt may take (default 5 s; 1 ms to 5 min).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.config.retry = retry;
+        self
+    }
+
+    /// The largest response body read (default 64 KiB; 1 KiB to 16 MiB).
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.config.max_response_bytes = max;
+        self
+    }
+
+    /// Checks and returns the configuration: ids not empty, the key of the chosen environment
+    /// present, an http(s) base URL, a sane timeout and retry policy.
+    pub fn build(self) -> Result<Config, ValidationError> {
+        let mut config = self.config;
+        for (field, value) in [("appid", &config.appid), ("offer_id", &config.offer_id)] {
+            if value.is_empty() {
+                return Err(ValidationError::new(field, Rule::NotEmpty));
+            }
+        }
+        config.app_key()?;
+        config.base_url = checked_base_url(&config.base_url)?;
+        check_duration("timeout", config.timeout, Duration::from_millis(1), Duration::from_secs(300))?;
+        let max = config.max_response_bytes as u64;
+        if !(1024..=16 * 1024 * 1024).contains(&max) {
+            return Err(ValidationError::new("max_response_bytes", Rule::Range { min: 1024, max: 16 * 1024 * 1024 }));
+        }
+        config.retry.validate()?;
+        Ok(config)
+    }
+}
+
+fn checked_base_url(url: &str) -> Result<String, ValidationError> {
+    let invalid = || ValidationError::new("base_url", Rule::Url);
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(invalid)?;
+    let rest = rest.trim_end_matches('/');
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#', ' ']) || url.chars().any(char::is_control) {
+        return Err(invalid());
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+pub(crate) fn check_duration(
+    field: &'static str,
+    value: Duration,
+    min: Duration,
+    max: Duration,
+) -> Result<(), ValidationError> {
+    if value < min || value > max {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        return Err(ValidationError::new(field, Rule::Duration { min_ms: ms(min), max_ms: ms(max) }));
+    }
+    Ok(())
+}

@@ -1,0 +1,22 @@
+use serde::Deserialize;
+
+use crate::midas_api;
+
+/// `midas.cancelPay`: cancel a deduction made by [`Pay`](super::Pay), within its validity.
+#[midas_api(path = "/cgi-bin/midas/cancelpay", response = CancelPayResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelPay {
+    /// The `bill_no` of the deduction to cancel.
+    #[midas(bill_no)]
+    pub bill_no: String,
+    /// The item name.
+    pub pay_item: Option<String>,
+}
+
+/// The answer to [`CancelPay`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CancelPayResponse {
+    /// The `bill_no` of the cancelled deduction.
+    pub bill_no: String,
+}

@@ -1,0 +1,58 @@
+//! Where the client gets its `access_token`.
+
+use std::future::Future;
+
+use midas_core::{AccessToken, TokenError};
+
+/// A source of access tokens, shared by every call of a client.
+///
+/// The client asks [`Self::token`] once per call. When Midas answers 40001/40014/42001 (token
+/// invalid or expired) it calls [`Self::refresh`] with the token that was refused, and sends
+/// the call once more with the new one. Implement it to plug in a shared cache (a token
+/// service, Redis) that many servers use.
+pub trait TokenSource: Send + Sync {
+    /// A token believed valid.
+    fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+
+    /// A token other than `rejected`, which the API refused.
+    fn refresh(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+}
+
+/// A token managed elsewhere, used as it is. It cannot be refreshed: a refused token is
+/// reported as the API's error.
+///
+/// ```
+/// use midas_api::{AccessToken, StaticToken};
+/// let tokens = StaticToken::new(AccessToken::new("ACCESS_TOKEN")?);
+/// assert_eq!(format!("{tokens:?}"), "StaticToken(AccessToken(***))");
+/// # Ok::<(), midas_api::ValidationError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct StaticToken(AccessToken);
+
+impl StaticToken {
+    /// Uses `token` for every call.
+    pub fn new(token: AccessToken) -> Self {
+        Self(token)
+    }
+}
+
+impl TokenSource for StaticToken {
+    async fn token(&self) -> Result<AccessToken, TokenError> {
+        Ok(self.0.clone())
+    }
+
+    async fn refresh(&self, _rejected: &AccessToken) -> Result<AccessToken, TokenError> {
+        Err(TokenError::new(None, "a static token cannot be refreshed", false))
+    }
+}
+
+impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
+    fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+        (**self).token()
+    }
+
+    fn refresh(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+        (**self).refresh(rejected)
+    }
+}

@@ -1,0 +1,63 @@
+//! The common parameters every Midas 1.0 request carries.
+
+use crate::body::JsonObject;
+use crate::{Rule, ValidationError};
+
+/// Names the client fills in on every request, plus the names it adds while signing. A request
+/// struct may not declare a field with any of these wire names.
+pub const RESERVED_NAMES: [&str; 10] =
+    ["access_token", "appid", "mp_sig", "offer_id", "openid", "pf", "sig", "ts", "user_ip", "zone_id"];
+
+/// The common envelope: `appid`, `offer_id`, `openid`, `ts`, `zone_id`, `pf` and the optional
+/// `user_ip`. Borrowed from the client configuration and the player for one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// The mini game's AppID.
+    pub appid: &'a str,
+    /// The `offer_id` assigned by Midas.
+    pub offer_id: &'a str,
+    /// The player's openid.
+    pub openid: &'a str,
+    /// UNIX time in seconds; stamped per attempt.
+    pub ts: i64,
+    /// Game zone, `"1"` without zones, `"<zone>_<role>"` with roles. Always a string.
+    pub zone_id: &'a str,
+    /// Platform, documented value `"android"`.
+    pub pf: &'a str,
+    /// The player's public IP, when known.
+    pub user_ip: Option<&'a str>,
+}
+
+impl Envelope<'_> {
+    /// Refuses empty identifiers (and an empty `user_ip` given as `Some("")`: absent optionals
+    /// are left out, never sent empty).
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let required = [
+            ("appid", self.appid),
+            ("offer_id", self.offer_id),
+            ("openid", self.openid),
+            ("zone_id", self.zone_id),
+            ("pf", self.pf),
+        ];
+        for (field, value) in required {
+            if value.is_empty() {
+                return Err(ValidationError::new(field, Rule::NotEmpty));
+            }
+        }
+        if self.user_ip == Some("") {
+            return Err(ValidationError::new("user_ip", Rule::NotEmpty));
+        }
+        Ok(())
+    }
+
+    /// Writes the envelope's fields into a JSON body.
+    pub fn write_body_fields(&self, body: &mut JsonObject<'_>) {
+        body.field("appid", self.appid);
+        body.field("offer_id", self.offer_id);
+        body.field("openid", self.openid);
+        body.field("pf", self.pf);
+        body.field("ts", &self.ts);
+        body.field("user_ip", &self.user_ip);
+        body.field("zone_id", self.zone_id);
+    }
+}

@@ -1,0 +1,416 @@
+//! Typed errors. None of them ever holds a secret: validation errors name a field and a rule,
+//! signed strings are stored masked, URLs never enter a message.
+
+use core::fmt;
+
+use crate::Env;
+
+/// The rule a value broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The value must not be empty.
+    NotEmpty,
+    /// A bill number: 1 to 63 characters of `[0-9A-Za-z_-]`.
+    BillNo,
+    /// The number must not be zero.
+    NonZero,
+    /// The number must be greater than zero.
+    Positive,
+    /// No app key is configured for this environment.
+    MissingKey(Env),
+    /// A URL must start with `http://` or `https://` and name a host.
+    Url,
+    /// A duration outside the accepted range.
+    Duration {
+        /// Smallest accepted value, in milliseconds.
+        min_ms: u64,
+        /// Largest accepted value, in milliseconds.
+        max_ms: u64,
+    },
+    /// A count outside the accepted range.
+    Range {
+        /// Smallest accepted value.
+        min: u64,
+        /// Largest accepted value.
+        max: u64,
+    },
+    /// The value must not contain control characters.
+    NoControlChars,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotEmpty => f.write_str("must not be empty"),
+            Self::BillNo => f.write_str("must be 1 to 63 characters of [0-9A-Za-z_-]"),
+            Self::NonZero => f.write_str("must not be zero"),
+            Self::Positive => f.write_str("must be greater than zero"),
+            Self::MissingKey(env) => write!(f, "no app key is configured for the {env} environment"),
+            Self::Url => f.write_str("must be an http:// or https:// URL with a host"),
+            Self::Duration { min_ms, max_ms } => {
+                write!(f, "must be between {min_ms} ms and {max_ms} ms")
+            }
+            Self::Range { min, max } => write!(f, "must be between {min} and {max}"),
+            Self::NoControlChars => f.write_str("must not contain control characters"),
+        }
+    }
+}
+
+/// A value was refused before anything was sent.
+///
+/// ```
+/// use midas_core::{Rule, ValidationError};
+/// let err = ValidationError::new("bill_no", Rule::BillNo);
+/// assert_eq!(err.field(), "bill_no");
+/// assert_eq!(err.to_string(), "invalid `bill_no`: must be 1 to 63 characters of [0-9A-Za-z_-]");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}`: {rule}")]
+pub struct ValidationError {
+    field: &'static str,
+    rule: Rule,
+}
+
+impl ValidationError {
+    /// A refusal of `field` (its wire or configuration name) for breaking `rule`.
+    pub const fn new(field: &'static str, rule: Rule) -> Self {
+        Self { field, rule }
+    }
+
+    /// The name of the refused field.
+    pub const fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The rule it broke.
+    pub const fn rule(&self) -> &Rule {
+        &self.rule
+    }
+}
+
+/// What kind of transport failure happened; it decides whether a retry can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made; nothing reached the server.
+    Connect,
+    /// No complete answer in time; the server may or may not have acted.
+    Timeout,
+    /// The connection failed after the request was sent; the server may have acted.
+    Interrupted,
+    /// The server answered with this non-success HTTP status.
+    Status(u16),
+    /// The answer was larger than the configured limit.
+    BodyTooLarge,
+    /// Anything else (TLS, protocol).
+    Other,
+}
+
+/// The request did not produce a readable HTTP answer.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("transport error ({kind:?}): {message}")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+}
+
+impl TransportError {
+    /// A transport failure. `message` must not contain the URL (it carries the access token).
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// The kind of failure.
+    pub const fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether sending the same request again can help: everything but a 4xx status.
+    pub const fn is_retryable(&self) -> bool {
+        match self.kind {
+            TransportErrorKind::Status(status) => status >= 500,
+            TransportErrorKind::BodyTooLarge => false,
+            _ => true,
+        }
+    }
+}
+
+/// The answer came back but could not be read as the documented response.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("cannot decode the {api} response: {message}")]
+pub struct DecodeError {
+    api: &'static str,
+    message: String,
+}
+
+impl DecodeError {
+    /// A decode failure of `api`'s response.
+    pub fn new(api: &'static str, message: impl Into<String>) -> Self {
+        Self { api, message: message.into() }
+    }
+
+    /// The API whose response failed to decode.
+    pub const fn api(&self) -> &'static str {
+        self.api
+    }
+
+    /// What was wrong, e.g. "missing field `balance`".
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The meaning of a Midas `errcode`, per API generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiErrorKind {
+    /// `-1`: system busy; the same request may be sent again.
+    Busy,
+    /// `90000`: the order does not exist.
+    OrderNotFound,
+    /// `90009`: the `mp_sig` (session key signature) was rejected.
+    MpSigRejected,
+    /// `90010`: the player is not logged in or the session expired.
+    SessionExpired,
+    /// `90011`: the `sig` (app key signature) was rejected.
+    SigRejected,
+    /// `90012`: an order with this `bill_no` already exists.
+    OrderExists,
+    /// `90013`: the balance is too low.
+    InsufficientBalance,
+    /// `90014`: the order is already confirmed and cannot be cancelled.
+    AlreadyConfirmed,
+    /// `90015`: the order was already rolled back.
+    AlreadyRolledBack,
+    /// `90016`: the order is being processed; retry later with the same `bill_no`.
+    OrderInProgress,
+    /// `90017`: no permission to call this API.
+    NoPermission,
+    /// `90018`: a parameter was refused.
+    InvalidParameter,
+    /// `40001`, `40014`, `42001`: the access token is invalid or expired.
+    TokenInvalid,
+    /// Any other code, kept as it came.
+    Other,
+}
+
+impl ApiErrorKind {
+    /// The meaning of a Midas 1.0 (`/cgi-bin/midas/*`) errcode.
+    pub const fn midas_v1(errcode: i64) -> Self {
+        match errcode {
+            -1 => Self::Busy,
+            90000 => Self::OrderNotFound,
+            90009 => Self::MpSigRejected,
+            90010 => Self::SessionExpired,
+            90011 => Self::SigRejected,
+            90012 => Self::OrderExists,
+            90013 => Self::InsufficientBalance,
+            90014 => Self::AlreadyConfirmed,
+            90015 => Self::AlreadyRolledBack,
+            90016 => Self::OrderInProgress,
+            90017 => Self::NoPermission,
+            90018 => Self::InvalidParameter,
+            40001 | 40014 | 42001 => Self::TokenInvalid,
+            _ => Self::Other,
+        }
+    }
+
+    /// Whether sending the same request again (same `bill_no`) can help: after a pause for
+    /// `Busy` and `OrderInProgress`, after a token refresh for `TokenInvalid`.
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, Self::Busy | Self::OrderInProgress | Self::TokenInvalid)
+    }
+
+    /// Whether this is a signature rejection, where the signed string helps most.
+    pub const fn is_signature_rejection(self) -> bool {
+        matches!(self, Self::SigRejected | Self::MpSigRejected)
+    }
+
+    const fn describe(self) -> &'static str {
+        match self {
+            Self::Busy => "system busy",
+            Self::OrderNotFound => "order not found",
+            Self::MpSigRejected => "mp_sig rejected",
+            Self::SessionExpired => "session expired",
+            Self::SigRejected => "sig rejected",
+            Self::OrderExists => "order already exists",
+            Self::InsufficientBalance => "insufficient balance",
+            Self::AlreadyConfirmed => "order already confirmed",
+            Self::AlreadyRolledBack => "order already rolled back",
+            Self::OrderInProgress => "order in progress",
+            Self::NoPermission => "no permission",
+            Self::InvalidParameter => "parameter error",
+            Self::TokenInvalid => "access token invalid or expired",
+            Self::Other => "unrecognised errcode",
+        }
+    }
+}
+
+impl fmt::Display for ApiErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// The strings that were signed, with every secret replaced by `***`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaskedSigned {
+    /// What `sig` was computed over.
+    pub sig: String,
+    /// What `mp_sig` was computed over, when one was sent.
+    pub mp_sig: Option<String>,
+}
+
+/// Midas answered with a non-zero `errcode`.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    api: &'static str,
+    errcode: i64,
+    errmsg: String,
+    kind: ApiErrorKind,
+    signed: Option<MaskedSigned>,
+}
+
+impl ApiError {
+    /// An error answer of `api`, with the meaning `kind` of its `errcode`.
+    pub fn new(api: &'static str, errcode: i64, errmsg: impl Into<String>, kind: ApiErrorKind) -> Self {
+        Self { api, errcode, errmsg: errmsg.into(), kind, signed: None }
+    }
+
+    /// Attaches the masked signed strings (kept for signature rejections).
+    #[must_use]
+    pub fn with_signed(mut self, signed: MaskedSigned) -> Self {
+        self.signed = Some(signed);
+        self
+    }
+
+    /// The API that answered, e.g. `"present"`.
+    pub const fn api(&self) -> &'static str {
+        self.api
+    }
+
+    /// The `errcode` as it came.
+    pub const fn errcode(&self) -> i64 {
+        self.errcode
+    }
+
+    /// The `errmsg` as it came.
+    pub fn errmsg(&self) -> &str {
+        &self.errmsg
+    }
+
+    /// The meaning of the code for this API.
+    pub const fn kind(&self) -> ApiErrorKind {
+        self.kind
+    }
+
+    /// The masked signed strings, present on signature rejections.
+    pub const fn signed(&self) -> Option<&MaskedSigned> {
+        self.signed.as_ref()
+    }
+
+    /// Whether sending the same request again can help.
+    pub const fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed with errcode {} ({}): {}", self.api, self.errcode, self.kind, self.errmsg)?;
+        if let Some(signed) = &self.signed {
+            write!(f, "; sig was computed over `{}`", signed.sig)?;
+            if let Some(mp_sig) = &signed.mp_sig {
+                write!(f, "; mp_sig over `{mp_sig}`")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Every way a Midas call can fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Refused before sending.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// No readable answer.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// An answer that is not the documented response.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Midas refused the request.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// An earlier attempt of this same call may have been applied, and Midas now says the
+    /// order exists (or is already rolled back): the operation is done, exactly once.
+    #[error("{api} with bill_no `{bill_no}` was already processed by an earlier attempt")]
+    AlreadyProcessed {
+        /// The API, e.g. `"pay"`.
+        api: &'static str,
+        /// The idempotency key that was kept across the attempts.
+        bill_no: String,
+    },
+    /// No access token could be had.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+impl Error {
+    /// Whether sending the same request again (same `bill_no`) can help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Validation(_) => false,
+            Self::Transport(err) => err.is_retryable(),
+            // An unparseable body leaves the outcome unknown, like a timeout.
+            Self::Decode(_) => true,
+            Self::Api(err) => err.is_retryable(),
+            Self::AlreadyProcessed { .. } => false,
+            Self::Token(err) => err.is_retryable(),
+        }
+    }
+
+    /// The API error, if Midas answered with one.
+    pub const fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Why a token source could not give a token.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("access token unavailable: {message}")]
+pub struct TokenError {
+    errcode: Option<i64>,
+    message: String,
+    retryable: bool,
+}
+
+impl TokenError {
+    /// A failure with an optional WeChat `errcode`. The message must not contain a secret.
+    pub fn new(errcode: Option<i64>, message: impl Into<String>, retryable: bool) -> Self {
+        Self { errcode, message: message.into(), retryable }
+    }
+
+    /// The WeChat `errcode`, when the token endpoint answered with one.
+    pub const fn errcode(&self) -> Option<i64> {
+        self.errcode
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether asking again later can help.
+    pub const fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}

@@ -1,0 +1,104 @@
+//! What `#[midas_api]` implements for a request struct, and the per-call preparation that the
+//! client runs before the network: validate, sign, write the body.
+
+use serde::de::DeserializeOwned;
+
+use crate::body::JsonObject;
+use crate::sign::{self, Hex64, SignSink};
+use crate::{AccessToken, AppKey, ApiErrorKind, Env, Envelope, SessionKey, ValidationError};
+
+/// The two values that join the parameters of `mp_sig` (and only of `mp_sig`).
+#[derive(Clone, Copy, Debug)]
+pub struct MpExtra<'a> {
+    /// The access token (also sent in the query string, never in the body).
+    pub access_token: &'a str,
+    /// The `sig` just computed.
+    pub sig: &'a str,
+}
+
+/// A Midas 1.0 request. Implemented by `#[midas_api]`; not meant to be written by hand.
+pub trait MidasRequest {
+    /// The success response (without `errcode`/`errmsg`).
+    type Response: DeserializeOwned;
+    /// The API's name, e.g. `"present"`.
+    const API: &'static str;
+    /// The production path, e.g. `/cgi-bin/midas/present`.
+    const PATH: &'static str;
+    /// The sandbox path, e.g. `/cgi-bin/midas/sandbox/present`.
+    const SANDBOX_PATH: &'static str;
+
+    /// Checks every field rule declared on the struct.
+    fn validate(&self) -> Result<(), ValidationError>;
+
+    /// The idempotency key of the request, if it has one.
+    fn bill_no(&self) -> Option<&str>;
+
+    /// Writes the signed pairs, the struct's fields merged with the envelope (and with
+    /// `access_token` and `sig` when `mp` is given), in byte-wise order of their names.
+    fn write_params<S: SignSink + ?Sized>(&self, envelope: &Envelope<'_>, mp: Option<&MpExtra<'_>>, sink: &mut S);
+
+    /// Writes the struct's own fields into the JSON body.
+    fn write_body_fields(&self, body: &mut JsonObject<'_>);
+
+    /// The meaning of an errcode of this API.
+    fn classify(errcode: i64) -> ApiErrorKind {
+        ApiErrorKind::midas_v1(errcode)
+    }
+
+    /// The path of this API in `env` (also the signed `org_loc`).
+    fn path(env: Env) -> &'static str {
+        env.pick(Self::PATH, Self::SANDBOX_PATH)
+    }
+}
+
+/// Everything besides the request that signing needs.
+#[derive(Clone, Copy, Debug)]
+pub struct SignInput<'a> {
+    /// The environment; it picks the path and must match `app_key`.
+    pub env: Env,
+    /// The app key of `env`.
+    pub app_key: &'a AppKey,
+    /// The player's session key; `mp_sig` is sent exactly when it is given.
+    pub session_key: Option<&'a SessionKey>,
+    /// The access token, signed into `mp_sig`.
+    pub access_token: &'a AccessToken,
+    /// The common parameters.
+    pub envelope: Envelope<'a>,
+}
+
+/// A request ready to send: path, both signatures and the body bytes.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The path called (equal to the signed `org_loc`).
+    pub path: &'static str,
+    /// The `sig` in the body.
+    pub sig: Hex64,
+    /// The `mp_sig` in the body, when a session key was given.
+    pub mp_sig: Option<Hex64>,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+/// Validates, signs and writes the body of `request`: the whole per-call work before the
+/// network, with one heap allocation (the body).
+pub fn prepare<R: MidasRequest + ?Sized>(request: &R, input: &SignInput<'_>) -> Result<Prepared, ValidationError> {
+    input.envelope.validate()?;
+    request.validate()?;
+    let path = R::path(input.env);
+    let envelope = &input.envelope;
+    let sig = sign::sig(request, envelope, path, input.app_key);
+    let mp_sig = input
+        .session_key
+        .map(|session_key| sign::mp_sig(request, envelope, path, input.access_token, &sig, session_key));
+
+    let mut body = Vec::with_capacity(256);
+    let mut object = JsonObject::new(&mut body);
+    envelope.write_body_fields(&mut object);
+    request.write_body_fields(&mut object);
+    object.field("sig", sig.as_str());
+    if let Some(mp_sig) = &mp_sig {
+        object.field("mp_sig", mp_sig.as_str());
+    }
+    object.finish();
+    Ok(Prepared { path, sig, mp_sig, body })
+}

@@ -1,0 +1,215 @@
+//! Midas 1.0 signing: `sig` with the app key, `mp_sig` with the player's session key.
+//!
+//! The signing string is never built as a string on the signing path: the generated code
+//! writes `k=v` pairs in their compile-time order straight into the keyed HMAC state. The same
+//! writer renders the string for humans ([`masked_signed`]), with secrets swapped for `***`.
+
+use hmac::Mac;
+
+use crate::request::{MidasRequest, MpExtra};
+use crate::secret::HmacSha256;
+use crate::{AccessToken, AppKey, Envelope, SessionKey};
+
+/// The text that replaces every secret in a rendered signing string.
+pub const MASK: &str = "***";
+
+/// Receives the bytes of a signing string, piece by piece.
+pub trait SignSink {
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl SignSink for HmacSha256 {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl SignSink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A value that can be signed: raw UTF-8 for text, plain decimal for integers, and nothing at
+/// all (not even the name) for an absent `Option`.
+pub trait SignValue {
+    /// Whether the pair is written at all.
+    fn is_present(&self) -> bool {
+        true
+    }
+    /// Writes the value's signing text.
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S);
+}
+
+impl SignValue for str {
+    #[inline]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        sink.put(self.as_bytes());
+    }
+}
+
+impl SignValue for String {
+    #[inline]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        sink.put(self.as_bytes());
+    }
+}
+
+impl<T: SignValue + ?Sized> SignValue for &T {
+    #[inline]
+    fn is_present(&self) -> bool {
+        (**self).is_present()
+    }
+    #[inline]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        (**self).write_sign(sink);
+    }
+}
+
+impl<T: SignValue> SignValue for Option<T> {
+    #[inline]
+    fn is_present(&self) -> bool {
+        self.as_ref().is_some_and(SignValue::is_present)
+    }
+    #[inline]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        if let Some(value) = self {
+            value.write_sign(sink);
+        }
+    }
+}
+
+macro_rules! sign_integer {
+    ($($ty:ty),*) => {$(
+        impl SignValue for $ty {
+            #[inline]
+            fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+                sink.put(itoa::Buffer::new().format(*self).as_bytes());
+            }
+        }
+    )*};
+}
+sign_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// Writes `k=v` pairs joined by `&` into a [`SignSink`]. Generated code calls [`Self::pair`] in
+/// byte-wise order of the names; absent optionals are skipped entirely.
+pub struct Params<'s, S: ?Sized> {
+    sink: &'s mut S,
+    first: bool,
+}
+
+impl<'s, S: SignSink + ?Sized> Params<'s, S> {
+    /// Starts an empty parameter list.
+    #[inline]
+    pub fn new(sink: &'s mut S) -> Self {
+        Self { sink, first: true }
+    }
+
+    /// Writes `&name=value` (no `&` before the first pair), or nothing for an absent value.
+    #[inline]
+    pub fn pair<V: SignValue + ?Sized>(&mut self, name: &str, value: &V) {
+        if !value.is_present() {
+            return;
+        }
+        if !self.first {
+            self.sink.put(b"&");
+        }
+        self.first = false;
+        self.sink.put(name.as_bytes());
+        self.sink.put(b"=");
+        value.write_sign(self.sink);
+    }
+}
+
+/// Writes the documented suffix `&org_loc=<path>&method=POST&<secret_name>=<secret>`.
+#[inline]
+pub(crate) fn suffix<S: SignSink + ?Sized>(sink: &mut S, org_loc: &str, secret_name: &str, secret: &str) {
+    sink.put(b"&org_loc=");
+    sink.put(org_loc.as_bytes());
+    sink.put(b"&method=POST&");
+    sink.put(secret_name.as_bytes());
+    sink.put(b"=");
+    sink.put(secret.as_bytes());
+}
+
+/// A lowercase hex HMAC-SHA256, kept on the stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hex64([u8; 64]);
+
+impl Hex64 {
+    pub(crate) fn of(mac: HmacSha256) -> Self {
+        let digest = mac.finalize().into_bytes();
+        let mut out = [0_u8; 64];
+        // Encoding into a buffer of exactly twice the input length cannot fail.
+        if hex::encode_to_slice(digest, &mut out).is_err() {
+            unreachable!("a 32-byte digest encodes to 64 hex characters");
+        }
+        Self(out)
+    }
+
+    /// The 64 lowercase hex characters.
+    pub fn as_str(&self) -> &str {
+        // Hex digits are ASCII.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl core::fmt::Debug for Hex64 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::fmt::Display for Hex64 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Computes `sig`: HMAC-SHA256 keyed by the app key over the sorted pairs (without
+/// `access_token` and `sig`) and `&org_loc=<path>&method=POST&secret=<app key>`.
+pub fn sig<R: MidasRequest + ?Sized>(request: &R, envelope: &Envelope<'_>, org_loc: &str, app_key: &AppKey) -> Hex64 {
+    let mut mac = app_key.mac();
+    request.write_params(envelope, None, &mut mac);
+    suffix(&mut mac, org_loc, "secret", app_key.expose_secret());
+    Hex64::of(mac)
+}
+
+/// Computes `mp_sig`: HMAC-SHA256 keyed by the session key over the sorted pairs plus
+/// `access_token` and `sig`, and `&org_loc=<path>&method=POST&session_key=<session key>`.
+pub fn mp_sig<R: MidasRequest + ?Sized>(
+    request: &R,
+    envelope: &Envelope<'_>,
+    org_loc: &str,
+    access_token: &AccessToken,
+    sig: &Hex64,
+    session_key: &SessionKey,
+) -> Hex64 {
+    let mut mac = session_key.mac();
+    let extra = MpExtra { access_token: access_token.expose_secret(), sig: sig.as_str() };
+    request.write_params(envelope, Some(&extra), &mut mac);
+    suffix(&mut mac, org_loc, "session_key", session_key.expose_secret());
+    Hex64::of(mac)
+}
+
+/// The strings `sig` and (when `sig` is given) `mp_sig` are computed over, with the app key,
+/// the session key and the access token shown as `***`: what to look at when Midas answers
+/// 90011 or 90009.
+pub fn masked_signed<R: MidasRequest + ?Sized>(
+    request: &R,
+    envelope: &Envelope<'_>,
+    org_loc: &str,
+    sig: Option<&Hex64>,
+) -> crate::MaskedSigned {
+    let render = |extra: Option<&MpExtra<'_>>, secret_name: &str| {
+        let mut out = Vec::with_capacity(256);
+        request.write_params(envelope, extra, &mut out);
+        suffix(&mut out, org_loc, secret_name, MASK);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let mp_sig = sig.map(|sig| render(Some(&MpExtra { access_token: MASK, sig: sig.as_str() }), "session_key"));
+    crate::MaskedSigned { sig: render(None, "secret"), mp_sig }
+}
