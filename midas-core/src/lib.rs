@@ -9,6 +9,7 @@
 //! Services depend on `midas-api`, which re-exports what they need from here.
 
 mod body;
+pub mod body_signed;
 mod envelope;
 mod env;
 mod error;
