@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use midas_core::{
-    AccessToken, ApiUrl, Envelope, Error, HttpRequest, MidasRequest, SignInput, Transport, TransportError,
-    TransportErrorKind, decode, prepare, sign,
+    AccessToken, ApiUrl, Envelope, Error, HttpRequest, Method, MidasRequest, SignInput, Transport,
+    TransportError, TransportErrorKind, decode, prepare, sign,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -103,7 +103,11 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// connections, 5xx, unreadable bodies) are sent again with the same request, re-stamped
     /// and re-signed; a refused token is refreshed once. "Order exists" after such an attempt
     /// is reported as [`Error::AlreadyProcessed`].
-    pub async fn call<R: MidasRequest + Sync>(&self, player: &Player, request: &R) -> Result<R::Response, Error> {
+    pub async fn call<R: MidasRequest + Sync>(
+        &self,
+        player: &Player,
+        request: &R,
+    ) -> Result<R::Response, Error> {
         let config = &self.inner.config;
         let app_key = config.app_key()?;
         // Refuse bad input before anything leaves the process, a token fetch included.
@@ -173,26 +177,40 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     ) -> Result<R::Response, Error> {
         let config = &self.inner.config;
         let envelope = self.envelope(player, self.clock.now_unix());
-        let input =
-            SignInput { env: config.env, app_key, session_key: player.session_key(), access_token: token, envelope };
+        let input = SignInput {
+            env: config.env,
+            app_key,
+            session_key: player.session_key(),
+            access_token: token,
+            envelope,
+        };
         let prepared = prepare(request, &input)?;
         if remaining.is_zero() {
             return Err(TransportError::new(TransportErrorKind::Timeout, "the call's deadline passed").into());
         }
         let http = HttpRequest {
+            method: Method::Post,
             url: ApiUrl::new(&config.base_url, prepared.path, token),
             body: prepared.body,
             timeout: config.timeout.min(remaining),
             max_response_bytes: config.max_response_bytes,
         };
-        let response = self.inner.transport.post_json(http).await?;
+        let response = self.inner.transport.send(http).await?;
         if !(200..300).contains(&response.status) {
-            return Err(TransportError::new(TransportErrorKind::Status(response.status), status_message(&response.body))
-                .into());
+            return Err(TransportError::new(
+                TransportErrorKind::Status(response.status),
+                status_message(&response.body),
+            )
+            .into());
         }
         decode::<R::Response>(R::API, &response.body, R::classify).map_err(|error| match error {
             Error::Api(api) if api.kind().is_signature_rejection() => {
-                let masked = sign::masked_signed(request, &envelope, prepared.path, prepared.mp_sig.map(|_| &prepared.sig));
+                let masked = sign::masked_signed(
+                    request,
+                    &envelope,
+                    prepared.path,
+                    prepared.mp_sig.map(|_| &prepared.sig),
+                );
                 Error::Api(api.with_signed(masked))
             }
             other => other,

@@ -149,7 +149,10 @@ impl ConfigBuilder {
         check_duration("timeout", config.timeout, Duration::from_millis(1), Duration::from_secs(300))?;
         let max = config.max_response_bytes as u64;
         if !(1024..=16 * 1024 * 1024).contains(&max) {
-            return Err(ValidationError::new("max_response_bytes", Rule::Range { min: 1024, max: 16 * 1024 * 1024 }));
+            return Err(ValidationError::new(
+                "max_response_bytes",
+                Rule::Range { min: 1024, max: 16 * 1024 * 1024 },
+            ));
         }
         config.retry.validate()?;
         Ok(config)

@@ -62,8 +62,9 @@ pub use endpoints::{
 };
 pub use midas_core::{
     AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, DecodeError, Env, Envelope, Error, Hex64,
-    HttpRequest, HttpResponse, MaskedSigned, MidasRequest, Prepared, Rule, SessionKey, SignInput, Transport,
-    TransportError, TransportErrorKind, ValidationError, body_signed, prepare, sign, verify,
+    HttpRequest, HttpResponse, MaskedSigned, Method, MidasRequest, Prepared, Rule, SessionKey, SignInput,
+    TokenError, Transport, TransportError, TransportErrorKind, ValidationError, body_signed, prepare, sign,
+    verify,
 };
 pub use midas_derive::midas_api;
 pub use player::Player;

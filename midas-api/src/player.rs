@@ -26,7 +26,13 @@ pub struct Player {
 impl Player {
     /// A player by openid, zone `"1"`, platform `"android"`, no session key, no IP.
     pub fn new(openid: impl Into<String>) -> Self {
-        Self { openid: openid.into(), session_key: None, zone_id: "1".into(), pf: "android".into(), user_ip: None }
+        Self {
+            openid: openid.into(),
+            session_key: None,
+            zone_id: "1".into(),
+            pf: "android".into(),
+            user_ip: None,
+        }
     }
 
     /// Sets the session key: `mp_sig` is then computed and sent.

@@ -81,7 +81,12 @@ impl RetryPolicy {
         if !(1..=20).contains(&self.max_attempts) {
             return Err(ValidationError::new("retry.max_attempts", Rule::Range { min: 1, max: 20 }));
         }
-        check_duration("retry.initial_backoff", self.initial_backoff, Duration::ZERO, Duration::from_secs(60))?;
+        check_duration(
+            "retry.initial_backoff",
+            self.initial_backoff,
+            Duration::ZERO,
+            Duration::from_secs(60),
+        )?;
         check_duration("retry.max_backoff", self.max_backoff, self.initial_backoff, Duration::from_secs(60))?;
         check_duration("retry.deadline", self.deadline, Duration::from_millis(1), Duration::from_secs(600))
     }
@@ -113,11 +118,17 @@ pub(crate) enum Decision {
 pub(crate) fn decide(error: &Error, token_refreshed: bool) -> Decision {
     match error {
         Error::Api(api) if api.kind() == ApiErrorKind::TokenInvalid => {
-            if token_refreshed { Decision::Stop } else { Decision::RefreshToken }
+            if token_refreshed {
+                Decision::Stop
+            } else {
+                Decision::RefreshToken
+            }
         }
-        Error::Api(api) if matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress) => Decision::Retry,
+        Error::Api(api) if matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress) => {
+            Decision::Retry
+        }
         Error::Transport(transport) if transport.is_retryable() => Decision::Retry,
-        Error::Decode(_) => Decision::Retry,
+        Error::Decode(decode) if !decode.succeeded() => Decision::Retry,
         _ => Decision::Stop,
     }
 }
@@ -127,8 +138,10 @@ pub(crate) fn decide(error: &Error, token_refreshed: bool) -> Decision {
 pub(crate) fn may_have_applied(error: &Error) -> bool {
     match error {
         Error::Transport(transport) => !matches!(transport.kind(), TransportErrorKind::Connect),
-        Error::Decode(_) => true,
-        Error::Api(api) => matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress | ApiErrorKind::Other),
+        Error::Decode(decode) => !decode.succeeded(),
+        Error::Api(api) => {
+            matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress | ApiErrorKind::Other)
+        }
         _ => false,
     }
 }

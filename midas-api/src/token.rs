@@ -15,7 +15,8 @@ pub trait TokenSource: Send + Sync {
     fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
 
     /// A token other than `rejected`, which the API refused.
-    fn refresh(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+    fn refresh(&self, rejected: &AccessToken)
+    -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
 }
 
 /// A token managed elsewhere, used as it is. It cannot be refreshed: a refused token is
@@ -52,7 +53,10 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
         (**self).token()
     }
 
-    fn refresh(&self, rejected: &AccessToken) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
+    fn refresh(
+        &self,
+        rejected: &AccessToken,
+    ) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
         (**self).refresh(rejected)
     }
 }

@@ -1,6 +1,6 @@
 //! The default transport: reqwest over rustls.
 
-use midas_core::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
+use midas_core::{HttpRequest, HttpResponse, Method, Transport, TransportError, TransportErrorKind};
 
 /// Sends requests with a shared [`reqwest::Client`] (connection pooling, keep-alive, rustls).
 ///
@@ -26,16 +26,16 @@ impl ReqwestTransport {
 }
 
 impl Transport for ReqwestTransport {
-    async fn post_json(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let mut response = self
-            .client
-            .post(request.url.expose())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .timeout(request.timeout)
-            .body(request.body)
-            .send()
-            .await
-            .map_err(classify)?;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let builder = match request.method {
+            Method::Post => self
+                .client
+                .post(request.url.expose())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(request.body),
+            Method::Get => self.client.get(request.url.expose()),
+        };
+        let mut response = builder.timeout(request.timeout).send().await.map_err(classify)?;
         let status = response.status().as_u16();
         if response.content_length().is_some_and(|length| length > request.max_response_bytes as u64) {
             return Err(too_large(request.max_response_bytes));

@@ -142,12 +142,24 @@ impl TransportError {
 pub struct DecodeError {
     api: &'static str,
     message: String,
+    succeeded: bool,
 }
 
 impl DecodeError {
-    /// A decode failure of `api`'s response.
+    /// A body that cannot be read at all (not JSON, no `errcode`): the outcome is unknown.
     pub fn new(api: &'static str, message: impl Into<String>) -> Self {
-        Self { api, message: message.into() }
+        Self { api, message: message.into(), succeeded: false }
+    }
+
+    /// A body with `errcode` 0 whose success fields do not decode: the call did succeed.
+    pub fn after_success(api: &'static str, message: impl Into<String>) -> Self {
+        Self { api, message: message.into(), succeeded: true }
+    }
+
+    /// Whether Midas reported success (`errcode` 0) in the body that failed to decode. Then
+    /// the operation was applied; otherwise its outcome is unknown.
+    pub const fn succeeded(&self) -> bool {
+        self.succeeded
     }
 
     /// The API whose response failed to decode.
@@ -367,8 +379,8 @@ impl Error {
         match self {
             Self::Validation(_) => false,
             Self::Transport(err) => err.is_retryable(),
-            // An unparseable body leaves the outcome unknown, like a timeout.
-            Self::Decode(_) => true,
+            // An unreadable body leaves the outcome unknown, like a timeout.
+            Self::Decode(err) => !err.succeeded(),
             Self::Api(err) => err.is_retryable(),
             Self::AlreadyProcessed { .. } => false,
             Self::Token(err) => err.is_retryable(),

@@ -10,8 +10,8 @@
 
 mod body;
 pub mod body_signed;
-mod envelope;
 mod env;
+mod envelope;
 mod error;
 mod request;
 mod response;
@@ -24,14 +24,14 @@ pub use body::{JsonObject, JsonValue, write_json_string};
 pub use env::Env;
 pub use envelope::{Envelope, RESERVED_NAMES};
 pub use error::{
-    ApiError, ApiErrorKind, DecodeError, Error, MaskedSigned, Rule, TokenError, TransportError, TransportErrorKind,
-    ValidationError,
+    ApiError, ApiErrorKind, DecodeError, Error, MaskedSigned, Rule, TokenError, TransportError,
+    TransportErrorKind, ValidationError,
 };
 pub use request::{MidasRequest, MpExtra, Prepared, SignInput, prepare};
 pub use response::{bool_or_int, decode};
 pub use secret::{AccessToken, AppKey, AppSecret, SessionKey};
 pub use sign::{Hex64, Params, SignSink, SignValue};
-pub use transport::{ApiUrl, HttpRequest, HttpResponse, Transport};
+pub use transport::{ApiUrl, HttpRequest, HttpResponse, Method, Transport};
 
 /// Field rules that `#[midas(..)]` attributes expand to.
 pub mod rules {

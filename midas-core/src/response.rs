@@ -9,8 +9,13 @@ use crate::{ApiError, ApiErrorKind, DecodeError, Error};
 /// Decodes an answer body of `api`: a non-zero `errcode` becomes an [`ApiError`] with the
 /// meaning `classify` gives it; a zero one decodes the success fields into `T` (unknown fields
 /// ignored, a missing one named in the [`DecodeError`]).
-pub fn decode<T: DeserializeOwned>(api: &'static str, body: &[u8], classify: fn(i64) -> ApiErrorKind) -> Result<T, Error> {
-    let value: Value = serde_json::from_slice(body).map_err(|err| DecodeError::new(api, format!("not JSON: {err}")))?;
+pub fn decode<T: DeserializeOwned>(
+    api: &'static str,
+    body: &[u8],
+    classify: fn(i64) -> ApiErrorKind,
+) -> Result<T, Error> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|err| DecodeError::new(api, format!("not JSON: {err}")))?;
     let Value::Object(object) = &value else {
         return Err(DecodeError::new(api, "not a JSON object").into());
     };
@@ -22,7 +27,7 @@ pub fn decode<T: DeserializeOwned>(api: &'static str, body: &[u8], classify: fn(
         let errmsg = object.get("errmsg").and_then(Value::as_str).unwrap_or_default();
         return Err(ApiError::new(api, errcode, errmsg, classify(errcode)).into());
     }
-    T::deserialize(value).map_err(|err| DecodeError::new(api, err.to_string()).into())
+    T::deserialize(value).map_err(|err| DecodeError::after_success(api, err.to_string()).into())
 }
 
 /// Deserializes a flag sent as a JSON bool or an integer (`1` is true; `0` and `2`, the

@@ -6,16 +6,18 @@ use std::time::Duration;
 
 use crate::{AccessToken, TransportError};
 
-/// A URL whose query carries the access token. `Debug` and `Display` show `access_token=***`;
-/// only [`Self::expose`] gives the real text, for the transport to send.
+/// A URL whose query may carry secrets (the access token, an AppSecret). `Debug` and
+/// `Display` show each secret as `***`; only [`Self::expose`] gives the real text, for the
+/// transport to send.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiUrl {
     full: String,
-    token: core::ops::Range<usize>,
+    /// Byte ranges of secret values in `full`, in order.
+    secrets: Vec<core::ops::Range<usize>>,
 }
 
 impl ApiUrl {
-    /// `base_url` + `path` + `?access_token=<token>`.
+    /// `base_url` + `path` + `?access_token=<token>`: the URL of a Midas call.
     ///
     /// ```
     /// use midas_core::{AccessToken, ApiUrl};
@@ -26,51 +28,71 @@ impl ApiUrl {
     /// # Ok::<(), midas_core::ValidationError>(())
     /// ```
     pub fn new(base_url: &str, path: &str, token: &AccessToken) -> Self {
+        let mut url = Self::bare(base_url, path);
+        url.secret_query("access_token", token.expose_secret());
+        url
+    }
+
+    /// `base_url` + `path`, no query yet.
+    pub fn bare(base_url: &str, path: &str) -> Self {
         let base = base_url.trim_end_matches('/');
-        let secret = token.expose_secret();
-        let mut full = String::with_capacity(base.len() + path.len() + 14 + secret.len());
+        let mut full = String::with_capacity(base.len() + path.len() + 64);
         full.push_str(base);
         full.push_str(path);
-        full.push_str("?access_token=");
-        let start = full.len();
-        // Tokens are URL-safe text; encode anything else so the query stays one parameter.
-        for byte in secret.bytes() {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-                full.push(char::from(byte));
-            } else {
-                full.push('%');
-                full.push(char::from(b"0123456789ABCDEF"[usize::from(byte >> 4)]));
-                full.push(char::from(b"0123456789ABCDEF"[usize::from(byte & 0xf)]));
-            }
-        }
-        let token = start..full.len();
-        Self { full, token }
+        Self { full, secrets: Vec::new() }
     }
 
-    /// Appends a further query parameter (not secret), e.g. `&sig_method=hmac_sha256`.
-    pub fn push_query(&mut self, name: &str, value: &str) {
-        self.full.push('&');
+    /// Appends a query parameter whose value is shown (e.g. `sig_method=hmac_sha256`).
+    pub fn query(&mut self, name: &str, value: &str) -> &mut Self {
+        self.push_name(name);
+        push_encoded(&mut self.full, value);
+        self
+    }
+
+    /// Appends a query parameter whose value is masked when shown.
+    pub fn secret_query(&mut self, name: &str, value: &str) -> &mut Self {
+        self.push_name(name);
+        let start = self.full.len();
+        push_encoded(&mut self.full, value);
+        self.secrets.push(start..self.full.len());
+        self
+    }
+
+    fn push_name(&mut self, name: &str) {
+        self.full.push(if self.full.contains('?') { '&' } else { '?' });
         self.full.push_str(name);
         self.full.push('=');
-        self.full.push_str(value);
     }
 
-    /// The real URL, token included. Never log it.
+    /// The real URL, secrets included. Never log it.
     pub fn expose(&self) -> &str {
         &self.full
     }
+}
 
-    /// The path and query without the scheme and host, token masked.
-    pub fn masked(&self) -> String {
-        format!("{}***{}", &self.full[..self.token.start], &self.full[self.token.end..])
+/// Percent-encodes everything but the unreserved characters, so a value stays one parameter.
+fn push_encoded(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
     }
 }
 
 impl fmt::Display for ApiUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.full[..self.token.start])?;
-        f.write_str("***")?;
-        f.write_str(&self.full[self.token.end..])
+        let mut at = 0;
+        for range in &self.secrets {
+            f.write_str(&self.full[at..range.start])?;
+            f.write_str("***")?;
+            at = range.end;
+        }
+        f.write_str(&self.full[at..])
     }
 }
 
@@ -80,9 +102,20 @@ impl fmt::Debug for ApiUrl {
     }
 }
 
-/// One JSON POST.
+/// The HTTP method of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `GET` (token, `code2session`, `checksession`).
+    Get,
+    /// `POST` with a JSON body (every Midas call).
+    Post,
+}
+
+/// One HTTP request: a JSON POST, or a GET with an empty body.
 #[derive(Clone, Debug)]
 pub struct HttpRequest {
+    /// `POST` (JSON body) or `GET`.
+    pub method: Method,
     /// Where to send it.
     pub url: ApiUrl,
     /// The JSON body bytes, sent as they are.
@@ -102,18 +135,22 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
-/// Sends a JSON POST and returns the status and body.
+/// Sends a request (a JSON POST, or a GET) and returns the status and body.
 ///
 /// The client is generic over it: `midas-api` ships a reqwest implementation behind its default
 /// `reqwest` feature; tests use an in-memory one. Implementations must never put the URL into
 /// an error message (it carries the access token).
 pub trait Transport: Send + Sync {
-    /// Sends `request` (`Content-Type: application/json`).
-    fn post_json(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
+    /// Sends `request` (a POST with `Content-Type: application/json`, or a GET).
+    fn send(&self, request: HttpRequest)
+    -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
 }
 
 impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
-    fn post_json(&self, request: HttpRequest) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send {
-        (**self).post_json(request)
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send {
+        (**self).send(request)
     }
 }

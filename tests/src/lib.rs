@@ -37,6 +37,8 @@ pub struct Sent {
     pub body: serde_json::Value,
     /// The raw body bytes.
     pub raw: Vec<u8>,
+    /// The method.
+    pub method: midas_api::Method,
 }
 
 /// An in-memory transport: records every request, answers from a script (in order).
@@ -64,9 +66,14 @@ impl ScriptedTransport {
 }
 
 impl Transport for ScriptedTransport {
-    async fn post_json(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let body = serde_json::from_slice(&request.body).expect("the client sends JSON");
-        self.sent.lock().expect("lock").push(Sent { url: request.url.expose().to_owned(), body, raw: request.body });
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let body = match request.method {
+            midas_api::Method::Post => serde_json::from_slice(&request.body).expect("the client sends JSON"),
+            midas_api::Method::Get => serde_json::Value::Null,
+        };
+        let sent =
+            Sent { url: request.url.expose().to_owned(), body, raw: request.body, method: request.method };
+        self.sent.lock().expect("lock").push(sent);
         match self.script.lock().expect("lock").pop_front() {
             Some(Reply::Http(status, body)) => Ok(HttpResponse { status, body: body.into_bytes() }),
             Some(Reply::Fail(kind)) => Err(TransportError::new(kind, "scripted failure")),
@@ -83,6 +90,79 @@ pub fn vector_path(name: &str) -> PathBuf {
 /// A vector file, parsed.
 pub fn load_vectors(name: &str) -> serde_json::Value {
     let path = vector_path(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
     serde_json::from_str(&text).expect("vector files are JSON")
+}
+
+/// A token source that hands out `token-1`, and `token-2`, `token-3`… on each refresh,
+/// counting refreshes.
+#[derive(Debug, Default)]
+pub struct RotatingToken {
+    generation: std::sync::atomic::AtomicU32,
+}
+
+impl RotatingToken {
+    /// How many refreshes were asked for.
+    pub fn refreshes(&self) -> u32 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl midas_api::TokenSource for RotatingToken {
+    async fn token(&self) -> Result<midas_api::AccessToken, midas_api::TokenError> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst) + 1;
+        Ok(midas_api::AccessToken::new(format!("token-{generation}")).expect("not empty"))
+    }
+
+    async fn refresh(
+        &self,
+        _rejected: &midas_api::AccessToken,
+    ) -> Result<midas_api::AccessToken, midas_api::TokenError> {
+        let generation = self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 2;
+        Ok(midas_api::AccessToken::new(format!("token-{generation}")).expect("not empty"))
+    }
+}
+
+/// A clock that moves one second forward each time it is read, from `start`.
+#[derive(Debug)]
+pub struct TickingClock(std::sync::atomic::AtomicI64);
+
+impl TickingClock {
+    /// Starts at `start`.
+    pub fn new(start: i64) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(start))
+    }
+}
+
+impl midas_api::Clock for TickingClock {
+    fn now_unix(&self) -> i64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The app key of the test configuration, per environment.
+pub const PRODUCTION_KEY: &str = "zNLgAGgqsEWJOg1nFVaO5r7fAlIQxr1u";
+/// The sandbox app key of the test configuration.
+pub const SANDBOX_KEY: &str = "sandbox-key-0123456789abcdef0123";
+
+/// A configuration for `env` with both keys, a base URL that is never dialled, and fast retries.
+pub fn test_config(env: midas_api::Env) -> midas_api::Config {
+    midas_api::Config::builder("wx1234567", "12345678", env)
+        .production_key(midas_api::AppKey::new(PRODUCTION_KEY).expect("key"))
+        .sandbox_key(midas_api::AppKey::new(SANDBOX_KEY).expect("key"))
+        .base_url("https://midas.test")
+        .retry(
+            midas_api::RetryPolicy::default()
+                .with_max_attempts(5)
+                .with_backoff(std::time::Duration::from_millis(1), std::time::Duration::from_millis(5)),
+        )
+        .build()
+        .expect("valid test configuration")
+}
+
+/// The test player with a session key.
+pub fn test_player() -> midas_api::Player {
+    midas_api::Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g")
+        .with_session_key(midas_api::SessionKey::new("V7Q38/i2KXaqrQyl2Yx9Hg==").expect("key"))
 }

@@ -3,8 +3,8 @@
 
 use midas_api::verify::ReceivedParams;
 use midas_api::{
-    AccessToken, AppKey, CancelPay, Env, Envelope, GetBalance, MidasRequest, Pay, Present, SessionKey, SignInput,
-    prepare, sign,
+    AccessToken, AppKey, CancelPay, Env, Envelope, GetBalance, MidasRequest, Pay, Present, SessionKey,
+    SignInput, prepare, sign,
 };
 use midas_tests::load_vectors;
 use serde_json::{Map, Value};
@@ -51,7 +51,10 @@ fn cases(file: &str) -> Vec<Case> {
         .into_iter()
         .enumerate()
         .map(|(index, vector)| {
-            let name = vector.get("name").and_then(Value::as_str).map_or_else(|| format!("{file}#{index}"), str::to_owned);
+            let name = vector
+                .get("name")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("{file}#{index}"), str::to_owned);
             Case { name, vector }
         })
         .collect()
@@ -88,11 +91,17 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
     let app_key = AppKey::new(text(v, "app_key")).unwrap();
     let session_key = SessionKey::new(text(v, "session_key")).unwrap();
     let token = AccessToken::new(text(v, "access_token")).unwrap();
-    let input = SignInput { env, app_key: &app_key, session_key: Some(&session_key), access_token: &token, envelope };
+    let input =
+        SignInput { env, app_key: &app_key, session_key: Some(&session_key), access_token: &token, envelope };
     let prepared = prepare(request, &input).unwrap_or_else(|err| panic!("{}: {err}", case.name));
 
     assert_eq!(prepared.sig.as_str(), text(v, "sig"), "{}: sig", case.name);
-    assert_eq!(prepared.mp_sig.expect("mp_sig with a session key").as_str(), text(v, "mp_sig"), "{}: mp_sig", case.name);
+    assert_eq!(
+        prepared.mp_sig.expect("mp_sig with a session key").as_str(),
+        text(v, "mp_sig"),
+        "{}: mp_sig",
+        case.name
+    );
 
     // The body holds exactly the vector's params plus sig and mp_sig, and never the token.
     let mut expected: Map<String, Value> = params.as_object().expect("params object").clone();
@@ -115,7 +124,13 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
     let received = ReceivedParams::from_json(body.as_object().expect("object")).unwrap();
     received.verify_sig(text(v, "uri"), &app_key, prepared.sig.as_str()).unwrap();
     received
-        .verify_mp_sig(text(v, "uri"), token.expose_secret(), prepared.sig.as_str(), &session_key, text(v, "mp_sig"))
+        .verify_mp_sig(
+            text(v, "uri"),
+            token.expose_secret(),
+            prepared.sig.as_str(),
+            &session_key,
+            text(v, "mp_sig"),
+        )
         .unwrap();
 }
 
@@ -134,11 +149,17 @@ fn check_through_generated_code(case: &Case) {
         ),
         "cancelpay" => check(
             case,
-            &CancelPay { bill_no: text(params, "bill_no").to_owned(), pay_item: opt_text(params, "pay_item") },
+            &CancelPay {
+                bill_no: text(params, "bill_no").to_owned(),
+                pay_item: opt_text(params, "pay_item"),
+            },
         ),
         "present" => check(
             case,
-            &Present { bill_no: text(params, "bill_no").to_owned(), present_counts: int(params, "present_counts") },
+            &Present {
+                bill_no: text(params, "bill_no").to_owned(),
+                present_counts: int(params, "present_counts"),
+            },
         ),
         other => panic!("{}: unknown endpoint {other}", case.name),
     }
