@@ -1,0 +1,341 @@
+//! What Midas checks on a received request, in its order: parameters (90018), `sig` (90011),
+//! `mp_sig` (90009). The signatures are checked with midas-core's verifier, the same code
+//! path as the client's signer; nothing here computes a signature.
+
+use midas_core::verify::{ReceivedParams, VerifyError};
+use midas_core::{AppKey, Env, SessionKey};
+use serde_json::{Map, Value};
+
+use crate::Api;
+
+/// A refusal: the `errcode` and `errmsg` of the answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Rejection {
+    pub(crate) errcode: i64,
+    pub(crate) errmsg: String,
+}
+
+impl Rejection {
+    pub(crate) fn new(errcode: i64, errmsg: impl Into<String>) -> Self {
+        Self { errcode, errmsg: errmsg.into() }
+    }
+
+    /// 90018, naming the field.
+    fn parameter(field: &str, problem: &str) -> Self {
+        Self::new(90018, format!("invalid parameter `{field}`: {problem}"))
+    }
+}
+
+/// The JSON type a field must have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Integer,
+}
+
+/// One field of a request body: wire name, type, required.
+type FieldSpec = (&'static str, Kind, bool);
+
+const COMMON: [FieldSpec; 9] = [
+    ("appid", Kind::Text, true),
+    ("offer_id", Kind::Text, true),
+    ("openid", Kind::Text, true),
+    ("pf", Kind::Text, true),
+    ("ts", Kind::Integer, true),
+    ("zone_id", Kind::Text, true),
+    ("user_ip", Kind::Text, false),
+    ("sig", Kind::Text, true),
+    ("mp_sig", Kind::Text, false),
+];
+
+fn own_fields(api: Api) -> &'static [FieldSpec] {
+    match api {
+        Api::GetBalance => &[],
+        Api::Pay => &[
+            ("amt", Kind::Integer, true),
+            ("bill_no", Kind::Text, true),
+            ("pay_item", Kind::Text, false),
+            ("app_remark", Kind::Text, false),
+        ],
+        Api::CancelPay => &[("bill_no", Kind::Text, true), ("pay_item", Kind::Text, false)],
+        Api::Present => &[("bill_no", Kind::Text, true), ("present_counts", Kind::Integer, true)],
+    }
+}
+
+/// What a checked request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    GetBalance,
+    Pay { bill_no: String, amt: i64 },
+    CancelPay { bill_no: String },
+    Present { bill_no: String, present_counts: i64 },
+}
+
+/// A request whose parameters passed; its signatures are checked next.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) api: Api,
+    pub(crate) env: Env,
+    pub(crate) openid: String,
+    pub(crate) order: Order,
+    /// Every signed field but `ts`: two attempts of one request carry the same fingerprint.
+    pub(crate) fingerprint: Vec<(String, String)>,
+    params: ReceivedParams,
+    sig: String,
+    mp_sig: Option<String>,
+}
+
+/// Checks the body of a call to `api` in `env` for the app `appid`/`offer_id`.
+pub(crate) fn parse(api: Api, env: Env, body: &[u8], appid: &str, offer_id: &str) -> Result<Call, Rejection> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| Rejection::new(90018, "invalid parameter: the body is not JSON"))?;
+    let Value::Object(object) = value else {
+        return Err(Rejection::new(90018, "invalid parameter: the body is not a JSON object"));
+    };
+    let specs = || COMMON.iter().chain(own_fields(api));
+    for (name, kind, required) in specs() {
+        match (object.get(*name), kind) {
+            (None, _) if *required => return Err(Rejection::parameter(name, "missing")),
+            (None, _) => {}
+            (Some(Value::String(text)), Kind::Text) if text.is_empty() => {
+                return Err(Rejection::parameter(name, "must not be empty"));
+            }
+            (Some(Value::String(_)), Kind::Text) => {}
+            (Some(_), Kind::Text) => return Err(Rejection::parameter(name, "must be a JSON string")),
+            (Some(Value::Number(number)), Kind::Integer) if number.is_i64() => {}
+            (Some(_), Kind::Integer) => return Err(Rejection::parameter(name, "must be a JSON integer")),
+        }
+    }
+    if let Some(name) = object.keys().find(|name| !specs().any(|(known, _, _)| known == name)) {
+        let problem = if name == "access_token" {
+            "belongs in the query string, not in the body"
+        } else {
+            "is not a parameter of this API"
+        };
+        return Err(Rejection::parameter(name, problem));
+    }
+    if text(&object, "appid") != appid {
+        return Err(Rejection::parameter("appid", "does not match the app"));
+    }
+    if text(&object, "offer_id") != offer_id {
+        return Err(Rejection::parameter("offer_id", "does not match the app's offer_id"));
+    }
+    if integer(&object, "ts") <= 0 {
+        return Err(Rejection::parameter("ts", "must be a UNIX time in seconds"));
+    }
+    let order = order(api, &object)?;
+    let params = ReceivedParams::from_json(&object).map_err(|error| match error {
+        VerifyError::Unsignable(name) => Rejection::parameter(&name, "must be a string or an integer"),
+        other => Rejection::new(90018, format!("invalid parameter: {other}")),
+    })?;
+    let mut fingerprint: Vec<(String, String)> = object
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "ts" | "sig" | "mp_sig"))
+        .map(|(name, value)| (name.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_owned)))
+        .collect();
+    fingerprint.sort();
+    Ok(Call {
+        api,
+        env,
+        openid: text(&object, "openid").to_owned(),
+        order,
+        fingerprint,
+        params,
+        sig: text(&object, "sig").to_owned(),
+        mp_sig: object.get("mp_sig").and_then(Value::as_str).map(str::to_owned),
+    })
+}
+
+fn order(api: Api, object: &Map<String, Value>) -> Result<Order, Rejection> {
+    let bill_no = || {
+        let bill_no = text(object, "bill_no");
+        let valid = (1..=63).contains(&bill_no.len())
+            && bill_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if valid {
+            Ok(bill_no.to_owned())
+        } else {
+            Err(Rejection::parameter("bill_no", "must be 1 to 63 characters of [0-9A-Za-z_-]"))
+        }
+    };
+    let amount = |name: &str| match integer(object, name) {
+        0 => Err(Rejection::parameter(name, "must not be zero")),
+        amount if amount < 0 => Err(Rejection::parameter(name, "must be greater than zero")),
+        amount => Ok(amount),
+    };
+    Ok(match api {
+        Api::GetBalance => Order::GetBalance,
+        Api::Pay => Order::Pay { bill_no: bill_no()?, amt: amount("amt")? },
+        Api::CancelPay => Order::CancelPay { bill_no: bill_no()? },
+        Api::Present => Order::Present { bill_no: bill_no()?, present_counts: amount("present_counts")? },
+    })
+}
+
+/// A text field already checked to be present, or `""`.
+fn text<'a>(object: &'a Map<String, Value>, name: &str) -> &'a str {
+    object.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// An integer field already checked to be present, or 0.
+fn integer(object: &Map<String, Value>, name: &str) -> i64 {
+    object.get(name).and_then(Value::as_i64).unwrap_or_default()
+}
+
+impl Call {
+    /// 90011 unless `sig` was made with `app_key` over the received fields and the called path.
+    pub(crate) fn verify_sig(&self, app_key: &AppKey) -> Result<(), Rejection> {
+        self.params
+            .verify_sig(self.api.path(self.env), app_key, &self.sig)
+            .map_err(|_| Rejection::new(90011, "sig error"))
+    }
+
+    /// 90009 unless a sent `mp_sig` was made with `session_key`; nothing to check when none
+    /// was sent.
+    pub(crate) fn verify_mp_sig(
+        &self,
+        access_token: &str,
+        session_key: &SessionKey,
+    ) -> Result<(), Rejection> {
+        let Some(mp_sig) = &self.mp_sig else { return Ok(()) };
+        self.params
+            .verify_mp_sig(self.api.path(self.env), access_token, &self.sig, session_key, mp_sig)
+            .map_err(|_| Rejection::new(90009, "mp_sig error"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(api: Api, changes: &[(&str, Value)], removed: &[&str]) -> Vec<u8> {
+        let mut object = json!({
+            "appid": "wx1234567", "offer_id": "12345678", "openid": "player-1", "pf": "android",
+            "ts": 1_507_530_737, "zone_id": "1", "sig": "00",
+        });
+        if let Value::Object(map) = &mut object {
+            match api {
+                Api::Pay => {
+                    map.insert("amt".into(), json!(10));
+                    map.insert("bill_no".into(), json!("BillNo_123"));
+                }
+                Api::CancelPay => {
+                    map.insert("bill_no".into(), json!("BillNo_123"));
+                }
+                Api::Present => {
+                    map.insert("bill_no".into(), json!("BillNo_123"));
+                    map.insert("present_counts".into(), json!(5));
+                }
+                Api::GetBalance => {}
+            }
+            for (name, value) in changes {
+                map.insert((*name).to_owned(), value.clone());
+            }
+            for name in removed {
+                map.remove(*name);
+            }
+        }
+        object.to_string().into_bytes()
+    }
+
+    fn refusal(api: Api, changes: &[(&str, Value)], removed: &[&str]) -> Rejection {
+        match parse(api, Env::Sandbox, &body(api, changes, removed), "wx1234567", "12345678") {
+            Ok(call) => panic!("accepted {call:?}"),
+            Err(rejection) => rejection,
+        }
+    }
+
+    fn assert_refused(api: Api, changes: &[(&str, Value)], removed: &[&str], field: &str) {
+        let rejection = refusal(api, changes, removed);
+        assert_eq!(rejection.errcode, 90018, "{rejection:?}");
+        assert!(rejection.errmsg.contains(&format!("`{field}`")), "{rejection:?} should name {field}");
+    }
+
+    #[test]
+    fn a_well_formed_request_of_each_api_passes() {
+        for api in Api::ALL {
+            let call = parse(api, Env::Production, &body(api, &[], &[]), "wx1234567", "12345678");
+            assert!(call.is_ok(), "{api}: {call:?}");
+        }
+    }
+
+    #[test]
+    fn bill_no_outside_the_charset_or_length_is_refused() {
+        for bad in ["", "bill no", "bill/no", "账单", &"a".repeat(64)] {
+            assert_refused(Api::Pay, &[("bill_no", json!(bad))], &[], "bill_no");
+        }
+        let longest = "a".repeat(63);
+        assert!(
+            parse(
+                Api::Pay,
+                Env::Sandbox,
+                &body(Api::Pay, &[("bill_no", json!(longest))], &[]),
+                "wx1234567",
+                "12345678"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn zero_and_negative_amounts_are_refused() {
+        assert_refused(Api::Pay, &[("amt", json!(0))], &[], "amt");
+        assert_refused(Api::Pay, &[("amt", json!(-3))], &[], "amt");
+        assert_refused(Api::Present, &[("present_counts", json!(0))], &[], "present_counts");
+    }
+
+    #[test]
+    fn wrong_json_types_are_refused() {
+        assert_refused(Api::Pay, &[("amt", json!("10"))], &[], "amt");
+        assert_refused(Api::Pay, &[("amt", json!(10.5))], &[], "amt");
+        assert_refused(Api::GetBalance, &[("zone_id", json!(1))], &[], "zone_id");
+        assert_refused(Api::GetBalance, &[("ts", json!("1507530737"))], &[], "ts");
+        assert_refused(Api::GetBalance, &[("user_ip", json!(null))], &[], "user_ip");
+    }
+
+    #[test]
+    fn missing_unknown_and_misplaced_fields_are_refused() {
+        assert_refused(Api::Present, &[], &["present_counts"], "present_counts");
+        assert_refused(Api::GetBalance, &[], &["sig"], "sig");
+        assert_refused(Api::GetBalance, &[("amt", json!(1))], &[], "amt");
+        let rejection = refusal(Api::GetBalance, &[("access_token", json!("TOKEN"))], &[]);
+        assert!(rejection.errmsg.contains("query string"), "{rejection:?}");
+    }
+
+    #[test]
+    fn another_apps_ids_are_refused() {
+        assert_refused(Api::GetBalance, &[("appid", json!("wx7654321"))], &[], "appid");
+        assert_refused(Api::GetBalance, &[("offer_id", json!("87654321"))], &[], "offer_id");
+    }
+
+    #[test]
+    fn bodies_that_are_not_objects_are_refused() {
+        for body in [&b"not json"[..], b"[1,2]", b"\"text\""] {
+            let refused = parse(Api::GetBalance, Env::Sandbox, body, "wx1234567", "12345678");
+            assert_eq!(refused.map(|_| ()).map_err(|r| r.errcode), Err(90018));
+        }
+    }
+
+    #[test]
+    fn retries_share_a_fingerprint_whatever_their_ts() {
+        let first = parse(Api::Pay, Env::Sandbox, &body(Api::Pay, &[], &[]), "wx1234567", "12345678");
+        let again = parse(
+            Api::Pay,
+            Env::Sandbox,
+            &body(Api::Pay, &[("ts", json!(1_507_530_799))], &[]),
+            "wx1234567",
+            "12345678",
+        );
+        let other = parse(
+            Api::Pay,
+            Env::Sandbox,
+            &body(Api::Pay, &[("amt", json!(11))], &[]),
+            "wx1234567",
+            "12345678",
+        );
+        let (first, again, other) =
+            (first.map(|c| c.fingerprint), again.map(|c| c.fingerprint), other.map(|c| c.fingerprint));
+        assert_eq!(first, again);
+        assert_ne!(first, other);
+    }
+}

@@ -1,0 +1,399 @@
+//! The handle of a running emulator, and the builder that starts one.
+
+use core::fmt;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use midas_core::{AccessToken, AppKey, Env, SessionKey};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::Api;
+use crate::fault::{Fault, FaultCounts, FaultPlan, FaultRates, InvalidRates};
+use crate::ledger::{Balance, Effect, Ledger};
+use crate::server::{self, App, Shared, State};
+
+/// The AppID the emulator expects unless told otherwise (the one of the official examples).
+pub const DEFAULT_APPID: &str = "wx1234567";
+/// The offer_id the emulator expects unless told otherwise (the one of the official examples).
+pub const DEFAULT_OFFER_ID: &str = "12345678";
+/// The production app key unless told otherwise.
+pub const DEFAULT_PRODUCTION_KEY: &str = "emulator-production-app-key";
+/// The sandbox app key unless told otherwise; it differs from the production one, as on Midas.
+pub const DEFAULT_SANDBOX_KEY: &str = "emulator-sandbox-app-key";
+/// The first access token unless told otherwise.
+pub const DEFAULT_ACCESS_TOKEN: &str = "EMULATOR_ACCESS_TOKEN";
+
+/// Why an emulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The listening socket could not be opened.
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port asked for (0: any).
+        port: u16,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A setting is unusable.
+    #[error("invalid emulator setting `{field}`: {problem}")]
+    Setting {
+        /// The setting.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
+/// Options of an emulator: ids, keys, token, players, seed and fault rates.
+///
+/// ```
+/// # async fn run() -> Result<(), midas_emulator::StartError> {
+/// use midas_emulator::{Emulator, FaultRates, SessionKey};
+/// let emulator = Emulator::builder()
+///     .appid("wx0000000000000001")
+///     .seed(42)
+///     .fault_rates(FaultRates { busy_before: 0.1, ..FaultRates::default() })
+///     .player("player-1", SessionKey::new("session-key-1").expect("not empty"), 500)
+///     .start()
+///     .await?;
+/// assert_eq!(emulator.appid(), "wx0000000000000001");
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct EmulatorBuilder {
+    port: u16,
+    appid: String,
+    offer_id: String,
+    production_key: Option<AppKey>,
+    sandbox_key: Option<AppKey>,
+    access_token: Option<AccessToken>,
+    seed: u64,
+    fault_rates: FaultRates,
+    players: Vec<(String, SessionKey, i64)>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keys and session keys print as `***` through their own Debug.
+        f.debug_struct("EmulatorBuilder")
+            .field("port", &self.port)
+            .field("appid", &self.appid)
+            .field("offer_id", &self.offer_id)
+            .field("production_key", &self.production_key)
+            .field("sandbox_key", &self.sandbox_key)
+            .field("access_token", &self.access_token)
+            .field("seed", &self.seed)
+            .field("fault_rates", &self.fault_rates)
+            .field("players", &self.players)
+            .finish()
+    }
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            appid: DEFAULT_APPID.to_owned(),
+            offer_id: DEFAULT_OFFER_ID.to_owned(),
+            production_key: None,
+            sandbox_key: None,
+            access_token: None,
+            seed: 0,
+            fault_rates: FaultRates::default(),
+            players: Vec::new(),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The port on 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The AppID requests must carry (default [`DEFAULT_APPID`]).
+    pub fn appid(mut self, appid: impl Into<String>) -> Self {
+        self.appid = appid.into();
+        self
+    }
+
+    /// The offer_id requests must carry (default [`DEFAULT_OFFER_ID`]).
+    pub fn offer_id(mut self, offer_id: impl Into<String>) -> Self {
+        self.offer_id = offer_id.into();
+        self
+    }
+
+    /// The app key that signs production calls (default [`DEFAULT_PRODUCTION_KEY`]).
+    pub fn production_key(mut self, key: AppKey) -> Self {
+        self.production_key = Some(key);
+        self
+    }
+
+    /// The app key that signs sandbox calls (default [`DEFAULT_SANDBOX_KEY`]).
+    pub fn sandbox_key(mut self, key: AppKey) -> Self {
+        self.sandbox_key = Some(key);
+        self
+    }
+
+    /// The first valid access token (default [`DEFAULT_ACCESS_TOKEN`]).
+    pub fn access_token(mut self, token: AccessToken) -> Self {
+        self.access_token = Some(token);
+        self
+    }
+
+    /// The seed of the fault draws (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Random faults per call (default none); see [`FaultRates`].
+    pub fn fault_rates(mut self, rates: FaultRates) -> Self {
+        self.fault_rates = rates;
+        self
+    }
+
+    /// Registers a player, as [`Emulator::add_player`] does once running.
+    pub fn player(
+        mut self,
+        openid: impl Into<String>,
+        session_key: SessionKey,
+        starting_balance: i64,
+    ) -> Self {
+        self.players.push((openid.into(), session_key, starting_balance));
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<Emulator, StartError> {
+        let setting = |field, problem| StartError::Setting { field, problem };
+        if self.appid.is_empty() {
+            return Err(setting("appid", "must not be empty"));
+        }
+        if self.offer_id.is_empty() {
+            return Err(setting("offer_id", "must not be empty"));
+        }
+        self.fault_rates
+            .validate()
+            .map_err(|InvalidRates| setting("fault_rates", "each 0..=1, at most 1 in all"))?;
+        let default_key = |text: &str| AppKey::new(text).map_err(|_| setting("app_key", "must not be empty"));
+        let production_key = self.production_key.map_or_else(|| default_key(DEFAULT_PRODUCTION_KEY), Ok)?;
+        let sandbox_key = self.sandbox_key.map_or_else(|| default_key(DEFAULT_SANDBOX_KEY), Ok)?;
+        if production_key.expose_secret() == sandbox_key.expose_secret() {
+            return Err(setting("sandbox_key", "must differ from the production key, as on Midas"));
+        }
+        let token = match self.access_token {
+            Some(token) => token,
+            None => AccessToken::new(DEFAULT_ACCESS_TOKEN)
+                .map_err(|_| setting("access_token", "must not be empty"))?,
+        };
+
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))
+            .await
+            .map_err(|source| StartError::Bind { port: self.port, source })?;
+        let local_addr =
+            listener.local_addr().map_err(|source| StartError::Bind { port: self.port, source })?;
+
+        let mut ledger = Ledger::default();
+        let mut players = HashMap::new();
+        for (openid, session_key, starting_balance) in self.players {
+            ledger.open(&openid, starting_balance.max(0));
+            players.insert(openid, session_key);
+        }
+        let app = App {
+            appid: self.appid,
+            offer_id: self.offer_id,
+            production_key,
+            sandbox_key,
+            initial_token: token.expose_secret().to_owned(),
+        };
+        let state = State {
+            token,
+            rotations: 0,
+            players,
+            ledger,
+            faults: FaultPlan::new(self.fault_rates, self.seed),
+            requests: 0,
+        };
+        let shared = Arc::new(Shared::new(app, state));
+        let task = tokio::spawn(server::run(listener, Arc::clone(&shared)));
+        Ok(Emulator { shared, local_addr, base_url: format!("http://{local_addr}"), task })
+    }
+}
+
+/// A running local Midas 1.0 server: the four APIs at their production and sandbox paths, with
+/// WeChat's checks, a ledger per player and environment, and faults on demand.
+///
+/// It stops when dropped (or by [`Self::stop`]).
+///
+/// ```
+/// # async fn run() -> Result<(), midas_emulator::StartError> {
+/// use midas_emulator::{Api, Emulator, Env, Fault, SessionKey};
+/// let emulator = Emulator::start().await?;
+/// emulator.add_player("player-1", SessionKey::new("session-key-1").expect("not empty"), 100);
+/// emulator.inject_for(Api::Pay, Fault::BusyAfter);
+/// assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(emulator.balance(Env::Sandbox, "player-1").map(|b| b.balance), Some(100));
+/// # Ok(()) }
+/// ```
+pub struct Emulator {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    base_url: String,
+    task: JoinHandle<()>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url)
+            .field("appid", &self.shared.app.appid)
+            .field("offer_id", &self.shared.app.offer_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with the defaults on a free port of 127.0.0.1.
+    pub async fn start() -> Result<Self, StartError> {
+        Self::builder().start().await
+    }
+
+    /// Options for [`EmulatorBuilder::start`].
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`, the base URL for a client.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address served.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The AppID requests must carry.
+    pub fn appid(&self) -> &str {
+        &self.shared.app.appid
+    }
+
+    /// The offer_id requests must carry.
+    pub fn offer_id(&self) -> &str {
+        &self.shared.app.offer_id
+    }
+
+    /// The app key of `env`.
+    pub fn app_key(&self, env: Env) -> &AppKey {
+        self.shared.app.key(env)
+    }
+
+    /// The production app key.
+    pub fn production_key(&self) -> &AppKey {
+        &self.shared.app.production_key
+    }
+
+    /// The sandbox app key.
+    pub fn sandbox_key(&self) -> &AppKey {
+        &self.shared.app.sandbox_key
+    }
+
+    /// The access token accepted now.
+    pub fn access_token(&self) -> AccessToken {
+        self.shared.state().token.clone()
+    }
+
+    /// Replaces the access token: from now on the old one is refused with 40001 (as a token
+    /// replaced by a fresh `/cgi-bin/token` call would be). Returns the new one.
+    pub fn rotate_token(&self) -> AccessToken {
+        let mut state = self.shared.state();
+        state.rotations += 1;
+        let text = format!("{}_{}", self.shared.app.initial_token, state.rotations + 1);
+        // A non-empty prefix and a number: never empty.
+        if let Ok(token) = AccessToken::new(text) {
+            state.token = token;
+        }
+        state.token.clone()
+    }
+
+    /// Registers (or re-logs in) a player: `session_key` checks its `mp_sig`, and accounts in
+    /// both environments open with `starting_balance` topped-up coins (negative counts as 0).
+    /// A known player gets the new session key and keeps its accounts.
+    pub fn add_player(&self, openid: impl Into<String>, session_key: SessionKey, starting_balance: i64) {
+        let openid = openid.into();
+        let mut state = self.shared.state();
+        state.ledger.open(&openid, starting_balance.max(0));
+        state.players.insert(openid, session_key);
+    }
+
+    /// Forgets a player's login: calls about it answer 90010 until it is added again. Its
+    /// accounts are kept.
+    pub fn log_out(&self, openid: &str) {
+        self.shared.state().players.remove(openid);
+    }
+
+    /// The player's account in `env`, if the player was ever registered.
+    pub fn balance(&self, env: Env, openid: &str) -> Option<Balance> {
+        self.shared.state().ledger.balance(env, openid)
+    }
+
+    /// Every effect applied so far, oldest first.
+    pub fn effects(&self) -> Vec<Effect> {
+        self.shared.state().ledger.effects().to_vec()
+    }
+
+    /// Queues `fault` for the next call of any API that passes the checks.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.state().faults.push(None, fault);
+    }
+
+    /// Queues `fault` for the next call of `api` that passes the checks. Faults queued for one
+    /// API are taken before those queued for any API.
+    pub fn inject_for(&self, api: Api, fault: Fault) {
+        self.shared.state().faults.push(Some(api), fault);
+    }
+
+    /// Replaces the random fault rates.
+    pub fn set_fault_rates(&self, rates: FaultRates) -> Result<(), InvalidRates> {
+        rates.validate()?;
+        self.shared.state().faults.set_rates(rates);
+        Ok(())
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared.state().faults.clear();
+    }
+
+    /// How many queued faults are still waiting for a call.
+    pub fn pending_faults(&self) -> usize {
+        self.shared.state().faults.pending()
+    }
+
+    /// How many faults of each kind were injected.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.shared.state().faults.counts()
+    }
+
+    /// How many requests reached one of the eight Midas paths.
+    pub fn requests(&self) -> u64 {
+        self.shared.state().requests
+    }
+
+    /// Stops serving and waits until the port is closed.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,270 @@
+//! `midas-emulator`: a local Midas 1.0 server for services in any language.
+//!
+//! ```text
+//! cargo run -p midas-emulator -- --port 8080
+//! cargo run -p midas-emulator -- --config emulator.toml
+//! ```
+//!
+//! It prints its base URL, ids, keys, token and players as `NAME=value` lines (a valid `.env`
+//! file), then serves until stopped.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use midas_emulator::{
+    AccessToken, AppKey, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY,
+    Emulator, FaultRates, SessionKey,
+};
+use serde::Deserialize;
+
+const USAGE: &str = "\
+midas-emulator: a local Midas 1.0 server (getbalance, pay, cancelpay, present) on 127.0.0.1
+
+USAGE: midas-emulator [OPTIONS]
+
+OPTIONS (they override the config file):
+  --port N                        port on 127.0.0.1 (default 0: any free port)
+  --config FILE                   a TOML file with the settings below
+  --appid ID                      AppID requests must carry (default wx1234567)
+  --offer-id ID                   offer_id requests must carry (default 12345678)
+  --production-key KEY            app key of /cgi-bin/midas/*
+  --sandbox-key KEY               app key of /cgi-bin/midas/sandbox/*
+  --access-token TOKEN            the valid access_token
+  --seed N                        seed of the random faults (default 0)
+  --player OPENID:SESSION_KEY[:BALANCE]
+                                  register a player (repeatable); without any, one demo
+                                  player is registered
+  -h, --help                      this text
+
+CONFIG FILE (every key optional):
+  port = 8080
+  appid = \"wx1234567\"
+  offer_id = \"12345678\"
+  production_key = \"...\"
+  sandbox_key = \"...\"
+  access_token = \"...\"
+  seed = 7
+  [faults]          # chance per call; they add up to at most 1
+  busy_before = 0.0 # -1 before applying
+  busy_after = 0.05 # apply, then -1
+  drop_after = 0.05 # apply, then close the connection without an answer
+  delay_after = 0.0 # apply, then answer after delay_ms
+  delay_ms = 10000
+  [[players]]
+  openid = \"player-1\"
+  session_key = \"session-key-1\"
+  balance = 100
+";
+
+/// The settings, from the file and then the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    port: Option<u16>,
+    appid: Option<String>,
+    offer_id: Option<String>,
+    production_key: Option<String>,
+    sandbox_key: Option<String>,
+    access_token: Option<String>,
+    seed: Option<u64>,
+    #[serde(default)]
+    faults: Faults,
+    #[serde(default)]
+    players: Vec<PlayerSetting>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Faults {
+    #[serde(default)]
+    busy_before: f64,
+    #[serde(default)]
+    busy_after: f64,
+    #[serde(default)]
+    drop_after: f64,
+    #[serde(default)]
+    delay_after: f64,
+    delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlayerSetting {
+    openid: String,
+    session_key: String,
+    #[serde(default)]
+    balance: i64,
+}
+
+enum Parsed {
+    Run(Box<Settings>),
+    Help,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut flags = Settings::default();
+    let mut config = None;
+    while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            return Ok(Parsed::Help);
+        }
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--port" => flags.port = Some(value()?.parse().map_err(|_| "--port needs a number 0..=65535")?),
+            "--config" => config = Some(value()?),
+            "--appid" => flags.appid = Some(value()?),
+            "--offer-id" => flags.offer_id = Some(value()?),
+            "--production-key" => flags.production_key = Some(value()?),
+            "--sandbox-key" => flags.sandbox_key = Some(value()?),
+            "--access-token" => flags.access_token = Some(value()?),
+            "--seed" => flags.seed = Some(value()?.parse().map_err(|_| "--seed needs a number")?),
+            "--player" => flags.players.push(player_flag(&value()?)?),
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    let mut settings = match config {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|err| format!("cannot read {path}: {err}"))?;
+            toml::from_str::<Settings>(&text).map_err(|err| format!("{path}: {err}"))?
+        }
+        None => Settings::default(),
+    };
+    settings.port = flags.port.or(settings.port);
+    settings.appid = flags.appid.or(settings.appid);
+    settings.offer_id = flags.offer_id.or(settings.offer_id);
+    settings.production_key = flags.production_key.or(settings.production_key);
+    settings.sandbox_key = flags.sandbox_key.or(settings.sandbox_key);
+    settings.access_token = flags.access_token.or(settings.access_token);
+    settings.seed = flags.seed.or(settings.seed);
+    settings.players.extend(flags.players);
+    Ok(Parsed::Run(Box::new(settings)))
+}
+
+/// `OPENID:SESSION_KEY[:BALANCE]`.
+fn player_flag(text: &str) -> Result<PlayerSetting, String> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(openid), Some(session_key)) = (parts.next(), parts.next()) else {
+        return Err(format!("--player `{text}`: expected OPENID:SESSION_KEY[:BALANCE]"));
+    };
+    let balance = match parts.next() {
+        Some(balance) => {
+            balance.parse().map_err(|_| format!("--player `{text}`: BALANCE must be an integer"))?
+        }
+        None => 0,
+    };
+    Ok(PlayerSetting { openid: openid.to_owned(), session_key: session_key.to_owned(), balance })
+}
+
+async fn start(mut settings: Settings) -> Result<(Emulator, Vec<PlayerSetting>), String> {
+    let key = |name: &str, text: String| AppKey::new(text).map_err(|err| format!("{name}: {err}"));
+    let mut builder = Emulator::builder().port(settings.port.unwrap_or(0)).seed(settings.seed.unwrap_or(0));
+    if let Some(appid) = settings.appid {
+        builder = builder.appid(appid);
+    }
+    if let Some(offer_id) = settings.offer_id {
+        builder = builder.offer_id(offer_id);
+    }
+    if let Some(text) = settings.production_key {
+        builder = builder.production_key(key("production_key", text)?);
+    }
+    if let Some(text) = settings.sandbox_key {
+        builder = builder.sandbox_key(key("sandbox_key", text)?);
+    }
+    if let Some(text) = settings.access_token {
+        builder = builder.access_token(AccessToken::new(text).map_err(|err| err.to_string())?);
+    }
+    let faults = &settings.faults;
+    let mut rates = FaultRates {
+        busy_before: faults.busy_before,
+        busy_after: faults.busy_after,
+        drop_after: faults.drop_after,
+        delay_after: faults.delay_after,
+        ..FaultRates::default()
+    };
+    if let Some(delay_ms) = faults.delay_ms {
+        rates.delay = Duration::from_millis(delay_ms);
+    }
+    builder = builder.fault_rates(rates);
+    if settings.players.is_empty() {
+        let demo = PlayerSetting {
+            openid: "emulator-player".to_owned(),
+            session_key: "emulator-session-key".to_owned(),
+            balance: 1000,
+        };
+        settings.players.push(demo);
+    }
+    for player in &settings.players {
+        let session_key = SessionKey::new(player.session_key.clone()).map_err(|err| err.to_string())?;
+        builder = builder.player(player.openid.clone(), session_key, player.balance);
+    }
+    let emulator = builder.start().await.map_err(|err| err.to_string())?;
+    Ok((emulator, settings.players))
+}
+
+/// The `.env`-style banner: what a service in any language needs to call the emulator.
+fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
+    let sandbox_key = emulator.sandbox_key().expose_secret();
+    let mut lines = vec![
+        format!("# midas-emulator serving Midas 1.0 on {} (stop it with Ctrl-C)", emulator.base_url()),
+        format!("MIDAS_BASE_URL={}", emulator.base_url()),
+        format!("MIDAS_APPID={}", emulator.appid()),
+        format!("MIDAS_OFFER_ID={}", emulator.offer_id()),
+        format!("MIDAS_PRODUCTION_APP_KEY={}", emulator.production_key().expose_secret()),
+        format!("MIDAS_SANDBOX_APP_KEY={sandbox_key}"),
+        "MIDAS_ENV=sandbox".to_owned(),
+        format!("MIDAS_APP_KEY={sandbox_key}"),
+        format!("MIDAS_ACCESS_TOKEN={}", emulator.access_token().expose_secret()),
+    ];
+    if let Some(first) = players.first() {
+        lines.push(format!("MIDAS_OPENID={}", first.openid));
+        lines.push(format!("MIDAS_SESSION_KEY={}", first.session_key));
+    }
+    for player in players {
+        lines.push(format!(
+            "# player {} session_key {} starts with {} coins in production and in sandbox",
+            player.openid,
+            player.session_key,
+            player.balance.max(0)
+        ));
+    }
+    if emulator.appid() == DEFAULT_APPID
+        && emulator.offer_id() == DEFAULT_OFFER_ID
+        && emulator.production_key().expose_secret() == DEFAULT_PRODUCTION_KEY
+        && emulator.sandbox_key().expose_secret() == DEFAULT_SANDBOX_KEY
+    {
+        lines.push("# (default ids and keys: test values, never real ones)".to_owned());
+    }
+    lines.join("\n")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let settings = match parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Run(settings)) => *settings,
+        Ok(Parsed::Help) => {
+            let _ = std::io::stdout().write_all(USAGE.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "midas-emulator: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let (emulator, players) = match start(settings).await {
+        Ok(started) => started,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "midas-emulator: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    // Flushed at once: a script may be waiting for these lines on a pipe.
+    let printed = writeln!(stdout, "{}", banner(&emulator, &players)).and_then(|()| stdout.flush());
+    drop(stdout);
+    if printed.is_err() {
+        return ExitCode::FAILURE;
+    }
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}
