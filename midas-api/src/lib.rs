@@ -44,6 +44,7 @@
 // The generated code names `::midas_api::__private`, also when it expands inside this crate.
 extern crate self as midas_api;
 
+mod auth;
 mod client;
 mod clock;
 mod config;
@@ -54,6 +55,7 @@ mod token;
 #[cfg(feature = "reqwest")]
 mod transport_reqwest;
 
+pub use auth::{AppCredentials, ClassicTokenSource, Session, Sessions, StableTokenSource};
 pub use client::Client;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};

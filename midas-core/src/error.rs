@@ -203,6 +203,12 @@ pub enum ApiErrorKind {
     InvalidParameter,
     /// `40001`, `40014`, `42001`: the access token is invalid or expired.
     TokenInvalid,
+    /// `40029` (`code2session`): the login code is invalid.
+    InvalidCode,
+    /// `40163` (`code2session`): the login code was already used.
+    CodeUsed,
+    /// `45011`: too many calls in a minute.
+    RateLimited,
     /// Any other code, kept as it came.
     Other,
 }
@@ -228,10 +234,22 @@ impl ApiErrorKind {
         }
     }
 
+    /// The meaning of an errcode of the login APIs (`code2session`, `checksession`).
+    pub const fn auth(errcode: i64) -> Self {
+        match errcode {
+            -1 => Self::Busy,
+            40029 => Self::InvalidCode,
+            40163 => Self::CodeUsed,
+            45011 => Self::RateLimited,
+            40001 | 40014 | 42001 => Self::TokenInvalid,
+            _ => Self::Other,
+        }
+    }
+
     /// Whether sending the same request again (same `bill_no`) can help: after a pause for
-    /// `Busy` and `OrderInProgress`, after a token refresh for `TokenInvalid`.
+    /// `Busy`, `OrderInProgress` and `RateLimited`, after a token refresh for `TokenInvalid`.
     pub const fn is_retryable(self) -> bool {
-        matches!(self, Self::Busy | Self::OrderInProgress | Self::TokenInvalid)
+        matches!(self, Self::Busy | Self::OrderInProgress | Self::TokenInvalid | Self::RateLimited)
     }
 
     /// Whether this is a signature rejection, where the signed string helps most.
@@ -254,6 +272,9 @@ impl ApiErrorKind {
             Self::NoPermission => "no permission",
             Self::InvalidParameter => "parameter error",
             Self::TokenInvalid => "access token invalid or expired",
+            Self::InvalidCode => "invalid login code",
+            Self::CodeUsed => "login code already used",
+            Self::RateLimited => "rate limited",
             Self::Other => "unrecognised errcode",
         }
     }

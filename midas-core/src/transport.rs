@@ -112,7 +112,10 @@ pub enum Method {
 }
 
 /// One HTTP request: a JSON POST, or a GET with an empty body.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the masked URL and the body's length only: a token request's body carries
+/// the AppSecret.
+#[derive(Clone)]
 pub struct HttpRequest {
     /// `POST` (JSON body) or `GET`.
     pub method: Method,

@@ -88,7 +88,8 @@ impl ReceivedParams {
         let mut params = Params::new(sink);
         let mut extra = extra.iter().peekable();
         for (name, value) in &self.pairs {
-            while let Some((extra_name, extra_value)) = extra.next_if(|(n, _)| n.as_bytes() < name.as_bytes()) {
+            while let Some((extra_name, extra_value)) = extra.next_if(|(n, _)| n.as_bytes() < name.as_bytes())
+            {
                 params.pair(extra_name, *extra_value);
             }
             params.pair(name, value.as_str());

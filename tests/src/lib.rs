@@ -46,12 +46,20 @@ pub struct Sent {
 pub struct ScriptedTransport {
     script: Mutex<VecDeque<Reply>>,
     sent: Mutex<Vec<Sent>>,
+    delay: Option<std::time::Duration>,
 }
 
 impl ScriptedTransport {
     /// A transport that answers with `replies`, one per request.
     pub fn new(replies: impl IntoIterator<Item = Reply>) -> Self {
-        Self { script: Mutex::new(replies.into_iter().collect()), sent: Mutex::new(Vec::new()) }
+        Self { script: Mutex::new(replies.into_iter().collect()), sent: Mutex::new(Vec::new()), delay: None }
+    }
+
+    /// Answers each request only after `delay` (on tokio's clock), so concurrent callers pile up.
+    #[must_use]
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     /// Everything sent so far.
@@ -74,6 +82,9 @@ impl Transport for ScriptedTransport {
         let sent =
             Sent { url: request.url.expose().to_owned(), body, raw: request.body, method: request.method };
         self.sent.lock().expect("lock").push(sent);
+        if let Some(delay) = self.delay {
+            tokio::time::sleep(delay).await;
+        }
         match self.script.lock().expect("lock").pop_front() {
             Some(Reply::Http(status, body)) => Ok(HttpResponse { status, body: body.into_bytes() }),
             Some(Reply::Fail(kind)) => Err(TransportError::new(kind, "scripted failure")),

@@ -1,0 +1,217 @@
+//! Access tokens fetched, cached, shared and refreshed once; login sessions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use midas_api::{
+    AccessToken, ApiErrorKind, AppCredentials, AppSecret, ClassicTokenSource, Client, Env, Error, Method,
+    Present, SessionKey, Sessions, StableTokenSource, TokenSource,
+};
+use midas_tests::{Reply, ScriptedTransport, test_config, test_player};
+
+const SECRET: &str = "the-app-secret-0123456789";
+
+fn app() -> AppCredentials {
+    AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap()).with_base_url("https://wx.test")
+}
+
+fn token_reply(token: &str, expires_in: u64) -> Reply {
+    Reply::json(&serde_json::json!({ "access_token": token, "expires_in": expires_in }).to_string())
+}
+
+type Stable = StableTokenSource<Arc<ScriptedTransport>>;
+
+/// A stable-token source whose transport answers after 20 ms, and that transport.
+fn stable(replies: Vec<Reply>) -> (Arc<Stable>, Arc<ScriptedTransport>) {
+    let transport = Arc::new(ScriptedTransport::new(replies).with_delay(Duration::from_millis(20)));
+    (Arc::new(StableTokenSource::new(app(), Arc::clone(&transport))), transport)
+}
+
+fn forced(sent: &midas_tests::Sent) -> bool {
+    sent.body["force_refresh"].as_bool().expect("force_refresh flag")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cached_token_is_reused() {
+    let (tokens, transport) = stable(vec![token_reply("T1", 7200)]);
+    for _ in 0..5 {
+        assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1");
+    }
+    let sent = transport.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, Method::Post);
+    assert_eq!(sent[0].url, "https://wx.test/cgi-bin/stable_token");
+    assert_eq!(
+        sent[0].body,
+        serde_json::json!({"grant_type":"client_credential","appid":"wx1234567","secret":SECRET,"force_refresh":false})
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn expiry_makes_exactly_one_refresh_under_100_concurrent_calls() {
+    let (tokens, transport) = stable(vec![token_reply("T1", 7200), token_reply("T2", 7200)]);
+    assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1");
+    // Within the last 5 minutes of its lifetime a token is no longer handed out.
+    tokio::time::advance(Duration::from_secs(7200 - 299)).await;
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let tokens = Arc::clone(&tokens);
+            tokio::spawn(async move { tokens.token().await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().expose_secret(), "T2");
+    }
+    let sent = transport.sent();
+    assert_eq!(sent.len(), 2, "one initial fetch and exactly one refresh");
+    assert!(!forced(&sent[1]), "expiry uses normal mode");
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_refreshes_of_one_rejected_token_force_once() {
+    let (tokens, transport) = stable(vec![token_reply("T1", 7200), token_reply("T2", 7200)]);
+    let rejected = tokens.token().await.unwrap();
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let (tokens, rejected) = (Arc::clone(&tokens), rejected.clone());
+            tokio::spawn(async move { tokens.refresh(&rejected).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().expose_secret(), "T2");
+    }
+    let sent = transport.sent();
+    assert_eq!(sent.len(), 2);
+    assert!(forced(&sent[1]), "a refused token is force-refreshed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn forced_refresh_honours_the_30_second_interval_and_the_daily_cap() {
+    let replies = (0..=21).map(|n| token_reply(&format!("T{n}"), 7200)).collect();
+    let (tokens, transport) = stable(replies);
+    let mut current = tokens.token().await.unwrap();
+    current = tokens.refresh(&current).await.unwrap();
+    let too_soon = tokens.refresh(&current).await.unwrap_err();
+    assert!(too_soon.is_retryable() && too_soon.message().contains("30 s"), "{too_soon}");
+    assert_eq!(transport.sent().len(), 2, "a refused refresh sends nothing");
+
+    for _ in 1..20 {
+        tokio::time::advance(Duration::from_secs(31)).await;
+        current = tokens.refresh(&current).await.unwrap();
+    }
+    tokio::time::advance(Duration::from_secs(31)).await;
+    let capped = tokens.refresh(&current).await.unwrap_err();
+    assert!(!capped.is_retryable() && capped.message().contains("daily cap"), "{capped}");
+    assert_eq!(transport.sent().len(), 21, "one normal fetch and 20 forced ones");
+
+    // A day later the cap has rolled over.
+    tokio::time::advance(Duration::from_secs(24 * 3600)).await;
+    tokens.refresh(&current).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_for_an_already_replaced_token_sends_nothing() {
+    let (tokens, transport) = stable(vec![token_reply("T1", 7200), token_reply("T2", 7200)]);
+    let old = tokens.token().await.unwrap();
+    let fresh = tokens.refresh(&old).await.unwrap();
+    assert_eq!(tokens.refresh(&old).await.unwrap(), fresh);
+    assert_eq!(transport.sent().len(), 2);
+}
+
+#[tokio::test]
+async fn token_endpoint_errors_are_typed_and_keep_the_secret_out() {
+    let (tokens, _) = stable(vec![Reply::errcode(40125, "invalid appsecret")]);
+    let err = tokens.token().await.unwrap_err();
+    assert_eq!(err.errcode(), Some(40125));
+    assert!(!err.is_retryable());
+    assert!(!format!("{err} {err:?} {tokens:?}").contains(SECRET));
+}
+
+#[tokio::test]
+async fn the_client_force_refreshes_a_refused_token_and_succeeds() {
+    let (tokens, token_transport) = stable(vec![token_reply("T1", 7200), token_reply("T2", 7200)]);
+    let midas = Arc::new(ScriptedTransport::new([
+        Reply::errcode(40001, "invalid credential, access_token is invalid or not latest"),
+        Reply::json(r#"{"errcode":0,"errmsg":"ok","balance":5,"bill_no":"g1"}"#),
+    ]));
+    let client = Client::with_transport(test_config(Env::Sandbox), tokens, Arc::clone(&midas));
+    client.present(&test_player(), Present { bill_no: "g1".into(), present_counts: 5 }).await.unwrap();
+    let urls: Vec<String> = midas.sent().into_iter().map(|sent| sent.url).collect();
+    assert!(urls[0].ends_with("access_token=T1") && urls[1].ends_with("access_token=T2"), "{urls:?}");
+    assert!(forced(&token_transport.sent()[1]));
+}
+
+#[tokio::test]
+async fn the_classic_token_is_fetched_by_get_with_the_secret_masked_when_shown() {
+    let transport = Arc::new(ScriptedTransport::new([token_reply("C1", 7200), token_reply("C2", 7200)]));
+    let tokens = ClassicTokenSource::new(app(), Arc::clone(&transport));
+    let first = tokens.token().await.unwrap();
+    assert_eq!(tokens.token().await.unwrap(), first, "cached");
+    assert_eq!(tokens.refresh(&first).await.unwrap().expose_secret(), "C2");
+    let sent = transport.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].method, Method::Get);
+    assert_eq!(
+        sent[0].url,
+        format!("https://wx.test/cgi-bin/token?grant_type=client_credential&appid=wx1234567&secret={SECRET}")
+    );
+    let url = {
+        let mut url = midas_api::ApiUrl::bare("https://wx.test", "/cgi-bin/token");
+        url.query("appid", "wx1234567").secret_query("secret", SECRET);
+        url
+    };
+    assert_eq!(url.to_string(), "https://wx.test/cgi-bin/token?appid=wx1234567&secret=***");
+}
+
+#[tokio::test]
+async fn code2session_returns_the_session_and_types_its_errors() {
+    let transport = Arc::new(ScriptedTransport::new([
+        Reply::json(r#"{"openid":"o-1","session_key":"V7Q38/i2KXaqrQyl2Yx9Hg==","unionid":"u-1"}"#),
+        Reply::errcode(40029, "invalid code"),
+        Reply::errcode(40163, "code been used"),
+        Reply::errcode(45011, "api minute-quota reach limit"),
+        Reply::errcode(-1, "system error"),
+    ]));
+    let sessions = Sessions::new(app(), Arc::clone(&transport));
+    let session = sessions.code2session("code-1").await.unwrap();
+    assert_eq!((session.openid.as_str(), session.unionid.as_deref()), ("o-1", Some("u-1")));
+    assert_eq!(session.session_key.expose_secret(), "V7Q38/i2KXaqrQyl2Yx9Hg==");
+    assert!(!format!("{session:?}").contains("V7Q38"));
+    assert_eq!(
+        transport.sent()[0].url,
+        format!(
+            "https://wx.test/sns/jscode2session?appid=wx1234567&secret={SECRET}&js_code=code-1&grant_type=authorization_code"
+        )
+    );
+    for (kind, retryable) in [
+        (ApiErrorKind::InvalidCode, false),
+        (ApiErrorKind::CodeUsed, false),
+        (ApiErrorKind::RateLimited, true),
+        (ApiErrorKind::Busy, true),
+    ] {
+        let err = sessions.code2session("code-x").await.unwrap_err();
+        let api = err.as_api().expect("api error");
+        assert_eq!((api.kind(), api.is_retryable()), (kind, retryable));
+    }
+    assert!(matches!(sessions.code2session("").await, Err(Error::Validation(_))));
+    assert_eq!(transport.sent().len(), 5, "an empty code is refused without a request");
+}
+
+#[tokio::test]
+async fn check_session_key_signs_the_empty_string_and_reads_87009_as_invalid() {
+    let transport = Arc::new(ScriptedTransport::new([
+        Reply::json(r#"{"errcode":0,"errmsg":"ok"}"#),
+        Reply::errcode(87009, "invalid signature"),
+    ]));
+    let sessions = Sessions::new(app(), Arc::clone(&transport));
+    let token = AccessToken::new("TOKEN").unwrap();
+    let key = SessionKey::new("V7Q38/i2KXaqrQyl2Yx9Hg==").unwrap();
+    assert!(sessions.check_session_key(&token, "o-1", &key).await.unwrap());
+    assert!(!sessions.check_session_key(&token, "o-1", &key).await.unwrap());
+    // hex(hmac_sha256(session_key, "")) for this key, computed independently (spec §8.4).
+    assert_eq!(
+        transport.sent()[0].url,
+        "https://wx.test/wxa/checksession?access_token=TOKEN\
+         &signature=93580617b5c8c3c98fdb3a1a16eff2db13f58670f3b88259ce3c7c405925242b&openid=o-1&sig_method=hmac_sha256"
+    );
+}
