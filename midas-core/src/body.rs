@@ -4,6 +4,7 @@
 /// optionals are left out of the body, exactly as they are left out of the signature).
 pub trait JsonValue {
     /// Whether the field is written at all.
+    #[inline]
     fn is_present(&self) -> bool {
         true
     }
@@ -12,30 +13,36 @@ pub trait JsonValue {
 }
 
 impl JsonValue for str {
+    #[inline]
     fn write_json(&self, out: &mut Vec<u8>) {
         write_json_string(out, self);
     }
 }
 
 impl JsonValue for String {
+    #[inline]
     fn write_json(&self, out: &mut Vec<u8>) {
         write_json_string(out, self);
     }
 }
 
 impl<T: JsonValue + ?Sized> JsonValue for &T {
+    #[inline]
     fn is_present(&self) -> bool {
         (**self).is_present()
     }
+    #[inline]
     fn write_json(&self, out: &mut Vec<u8>) {
         (**self).write_json(out);
     }
 }
 
 impl<T: JsonValue> JsonValue for Option<T> {
+    #[inline]
     fn is_present(&self) -> bool {
         self.as_ref().is_some_and(JsonValue::is_present)
     }
+    #[inline]
     fn write_json(&self, out: &mut Vec<u8>) {
         if let Some(value) = self {
             value.write_json(out);
@@ -46,6 +53,7 @@ impl<T: JsonValue> JsonValue for Option<T> {
 macro_rules! json_integer {
     ($($ty:ty),*) => {$(
         impl JsonValue for $ty {
+            #[inline]
             fn write_json(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(itoa::Buffer::new().format(*self).as_bytes());
             }
@@ -54,10 +62,41 @@ macro_rules! json_integer {
 }
 json_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
 
+/// A signature is lowercase hex: nothing to escape.
+impl JsonValue for crate::Hex64 {
+    #[inline]
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.reserve(66);
+        out.push(b'"');
+        out.extend_from_slice(self.as_bytes());
+        out.push(b'"');
+    }
+}
+
 /// Appends `value` as a JSON string literal, escaping `"`, `\` and control characters.
+#[inline]
 pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
-    out.push(b'"');
     let bytes = value.as_bytes();
+    // Branch-free over the whole string, so it vectorizes; almost every value takes this path.
+    let plain = bytes.iter().fold(true, |plain, &byte| plain & !needs_escape(byte));
+    if plain {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        write_escaped(out, bytes);
+    }
+}
+
+#[inline]
+const fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+#[cold]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
     let mut start = 0;
     for (index, &byte) in bytes.iter().enumerate() {
         let escape: &[u8] = match byte {
@@ -72,7 +111,14 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
         out.extend_from_slice(&bytes[start..index]);
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0xf)],
+            ]);
         } else {
             out.extend_from_slice(escape);
         }
@@ -90,12 +136,14 @@ pub struct JsonObject<'a> {
 
 impl<'a> JsonObject<'a> {
     /// Opens an object (`{`) at the end of `out`.
+    #[inline]
     pub fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Self { out, first: true }
     }
 
     /// Writes `"name":value`, or nothing for an absent optional.
+    #[inline]
     pub fn field<V: JsonValue + ?Sized>(&mut self, name: &str, value: &V) {
         if !value.is_present() {
             return;
@@ -110,6 +158,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// Closes the object (`}`).
+    #[inline]
     pub fn finish(self) {
         self.out.push(b'}');
     }

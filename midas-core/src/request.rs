@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use crate::body::JsonObject;
 use crate::sign::{self, Hex64, SignSink};
-use crate::{AccessToken, AppKey, ApiErrorKind, Env, Envelope, SessionKey, ValidationError};
+use crate::{AccessToken, ApiErrorKind, AppKey, Env, Envelope, SessionKey, ValidationError};
 
 /// The two values that join the parameters of `mp_sig` (and only of `mp_sig`).
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +35,12 @@ pub trait MidasRequest {
 
     /// Writes the signed pairs, the struct's fields merged with the envelope (and with
     /// `access_token` and `sig` when `mp` is given), in byte-wise order of their names.
-    fn write_params<S: SignSink + ?Sized>(&self, envelope: &Envelope<'_>, mp: Option<&MpExtra<'_>>, sink: &mut S);
+    fn write_params<S: SignSink + ?Sized>(
+        &self,
+        envelope: &Envelope<'_>,
+        mp: Option<&MpExtra<'_>>,
+        sink: &mut S,
+    );
 
     /// Writes the struct's own fields into the JSON body.
     fn write_body_fields(&self, body: &mut JsonObject<'_>);
@@ -81,24 +86,51 @@ pub struct Prepared {
 
 /// Validates, signs and writes the body of `request`: the whole per-call work before the
 /// network, with one heap allocation (the body).
-pub fn prepare<R: MidasRequest + ?Sized>(request: &R, input: &SignInput<'_>) -> Result<Prepared, ValidationError> {
+pub fn prepare<R: MidasRequest + ?Sized>(
+    request: &R,
+    input: &SignInput<'_>,
+) -> Result<Prepared, ValidationError> {
     input.envelope.validate()?;
     request.validate()?;
     let path = R::path(input.env);
     let envelope = &input.envelope;
-    let sig = sign::sig(request, envelope, path, input.app_key);
+    let (sig, params_len) = sign::sig_measured(request, envelope, path, input.app_key);
     let mp_sig = input
         .session_key
         .map(|session_key| sign::mp_sig(request, envelope, path, input.access_token, &sig, session_key));
 
-    let mut body = Vec::with_capacity(256);
+    let mut body = Vec::with_capacity(body_capacity(params_len));
     let mut object = JsonObject::new(&mut body);
     envelope.write_body_fields(&mut object);
     request.write_body_fields(&mut object);
-    object.field("sig", sig.as_str());
+    object.field("sig", &sig);
     if let Some(mp_sig) = &mp_sig {
-        object.field("mp_sig", mp_sig.as_str());
+        object.field("mp_sig", mp_sig);
     }
     object.finish();
     Ok(Prepared { path, sig, mp_sig, body })
+}
+
+/// Room for the body, given the length `p` of the `k=v&…` string that `sig` signed: the body
+/// carries the same n pairs, so it never needs a second allocation unless a value has to be
+/// escaped.
+///
+/// A pair `k=v` becomes `"k":"v"` (at most 4 bytes more) and each `&` a `,`, so the fields
+/// with their braces take at most `p + 4n + 2`. Names and values are never empty, so every
+/// pair with its `&` takes at least 4 bytes of `p + 1`: `4n <= p + 1`. Hence at most
+/// `2p + 3`, plus `,"sig":"…"` (73) and `,"mp_sig":"…"` (76).
+const fn body_capacity(p: usize) -> usize {
+    2 * p + 3 + 73 + 76
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_capacity;
+
+    #[test]
+    fn body_capacity_covers_one_byte_pairs() {
+        // The densest body: one-byte names and string values, `a=b&c=d` (p = 7, n = 2).
+        let body = r#"{"a":"b","c":"d","sig":"0000000000000000000000000000000000000000000000000000000000000000","mp_sig":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+        assert!(body.len() <= body_capacity(7));
+    }
 }

@@ -141,11 +141,12 @@ pub struct Hex64([u8; 64]);
 
 impl Hex64 {
     pub(crate) fn of(mac: HmacSha256) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let digest = mac.finalize().into_bytes();
         let mut out = [0_u8; 64];
-        // Encoding into a buffer of exactly twice the input length cannot fail.
-        if hex::encode_to_slice(digest, &mut out).is_err() {
-            unreachable!("a 32-byte digest encodes to 64 hex characters");
+        for (pair, byte) in out.chunks_exact_mut(2).zip(digest.iter()) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
         }
         Self(out)
     }
@@ -154,6 +155,11 @@ impl Hex64 {
     pub fn as_str(&self) -> &str {
         // Hex digits are ASCII.
         core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The 64 lowercase hex characters, as bytes.
+    pub fn as_bytes(&self) -> &[u8; 64] {
+        &self.0
     }
 }
 
@@ -171,11 +177,28 @@ impl core::fmt::Display for Hex64 {
 
 /// Computes `sig`: HMAC-SHA256 keyed by the app key over the sorted pairs (without
 /// `access_token` and `sig`) and `&org_loc=<path>&method=POST&secret=<app key>`.
-pub fn sig<R: MidasRequest + ?Sized>(request: &R, envelope: &Envelope<'_>, org_loc: &str, app_key: &AppKey) -> Hex64 {
-    let mut mac = app_key.mac();
-    request.write_params(envelope, None, &mut mac);
-    suffix(&mut mac, org_loc, "secret", app_key.expose_secret());
-    Hex64::of(mac)
+pub fn sig<R: MidasRequest + ?Sized>(
+    request: &R,
+    envelope: &Envelope<'_>,
+    org_loc: &str,
+    app_key: &AppKey,
+) -> Hex64 {
+    sig_measured(request, envelope, org_loc, app_key).0
+}
+
+/// [`sig`], and the length of the `k=v&…` part it signed: the body carries the same pairs, so
+/// this sizes the body buffer.
+pub(crate) fn sig_measured<R: MidasRequest + ?Sized>(
+    request: &R,
+    envelope: &Envelope<'_>,
+    org_loc: &str,
+    app_key: &AppKey,
+) -> (Hex64, usize) {
+    let mut sink = MacSink::new(app_key.mac());
+    request.write_params(envelope, None, &mut sink);
+    let params_len = sink.written;
+    suffix(&mut sink, org_loc, "secret", app_key.expose_secret());
+    (sink.finish(), params_len)
 }
 
 /// Computes `mp_sig`: HMAC-SHA256 keyed by the session key over the sorted pairs plus
@@ -188,11 +211,66 @@ pub fn mp_sig<R: MidasRequest + ?Sized>(
     sig: &Hex64,
     session_key: &SessionKey,
 ) -> Hex64 {
-    let mut mac = session_key.mac();
+    let mut sink = MacSink::new(session_key.mac());
     let extra = MpExtra { access_token: access_token.expose_secret(), sig: sig.as_str() };
-    request.write_params(envelope, Some(&extra), &mut mac);
-    suffix(&mut mac, org_loc, "session_key", session_key.expose_secret());
-    Hex64::of(mac)
+    request.write_params(envelope, Some(&extra), &mut sink);
+    suffix(&mut sink, org_loc, "session_key", session_key.expose_secret());
+    sink.finish()
+}
+
+/// The length of [`MacSink`]'s buffer: whole SHA-256 blocks, and room for a typical signing
+/// string, so the hash usually gets it in one piece.
+const MAC_BUFFER: usize = 384;
+
+/// A keyed HMAC fed through a buffer on the stack.
+///
+/// The signing string arrives in a few dozen pieces of a few bytes; handing each to the hash
+/// costs more than copying it, so pieces are gathered here and the hash gets whole runs of
+/// blocks at once.
+struct MacSink {
+    mac: HmacSha256,
+    buffer: [u8; MAC_BUFFER],
+    len: usize,
+    written: usize,
+}
+
+impl MacSink {
+    #[inline]
+    fn new(mac: HmacSha256) -> Self {
+        Self { mac, buffer: [0; MAC_BUFFER], len: 0, written: 0 }
+    }
+
+    #[inline]
+    fn finish(mut self) -> Hex64 {
+        self.mac.update(&self.buffer[..self.len]);
+        Hex64::of(self.mac)
+    }
+
+    #[cold]
+    fn spill(&mut self, bytes: &[u8]) {
+        self.mac.update(&self.buffer[..self.len]);
+        self.len = 0;
+        if bytes.len() < MAC_BUFFER {
+            self.buffer[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
+        } else {
+            self.mac.update(bytes);
+        }
+    }
+}
+
+impl SignSink for MacSink {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.written += bytes.len();
+        match self.buffer.get_mut(self.len..self.len + bytes.len()) {
+            Some(free) => {
+                free.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.spill(bytes),
+        }
+    }
 }
 
 /// The strings `sig` and (when `sig` is given) `mp_sig` are computed over, with the app key,
@@ -210,6 +288,7 @@ pub fn masked_signed<R: MidasRequest + ?Sized>(
         suffix(&mut out, org_loc, secret_name, MASK);
         String::from_utf8_lossy(&out).into_owned()
     };
-    let mp_sig = sig.map(|sig| render(Some(&MpExtra { access_token: MASK, sig: sig.as_str() }), "session_key"));
+    let mp_sig =
+        sig.map(|sig| render(Some(&MpExtra { access_token: MASK, sig: sig.as_str() }), "session_key"));
     crate::MaskedSigned { sig: render(None, "secret"), mp_sig }
 }
