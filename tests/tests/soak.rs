@@ -1,0 +1,292 @@
+//! Exactly-once under faults: thousands of mixed calls from concurrent tasks against the
+//! emulator with seeded faults; afterwards every player's ledger equals what the client
+//! reported as applied, and no `bill_no` was ever applied twice.
+//!
+//! The seed comes from `MIDAS_SOAK_SEED` (printed), so a failure reproduces.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use midas_api::{
+    ApiErrorKind, CancelPay, Client, Config, Env, Error, Pay, Player, Present, RetryPolicy, SessionKey,
+    StaticToken,
+};
+use midas_emulator::{Api, Emulator, FaultRates};
+
+const TASKS: usize = 16;
+const CALLS_PER_TASK: usize = 320;
+const PLAYERS: usize = 200;
+const STARTING_BALANCE: i64 = 100;
+const DEFAULT_SEED: u64 = 0x5EED_2026;
+
+/// SplitMix64, so the call mix is fixed by the seed without another dependency.
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// How one call ended, as the client reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Outcome {
+    /// `Ok`: applied (or, for getbalance, read).
+    Applied,
+    /// `Error::AlreadyProcessed`: applied by an earlier attempt of this call.
+    AlreadyProcessed,
+    /// A definite refusal (not retryable): nothing applied.
+    Refused(ApiErrorKind),
+    /// A retryable error after every attempt: the outcome is open.
+    Ambiguous,
+    /// Anything else: a bug for this test.
+    Unexpected,
+}
+
+/// One money-moving call and its outcome.
+#[derive(Clone, Debug)]
+struct Record {
+    api: Api,
+    openid: String,
+    bill_no: String,
+    /// Signed change of the balance if applied (cancel: filled in from the pay it cancels).
+    delta: i64,
+    outcome: Outcome,
+}
+
+fn outcome_of<T>(result: &Result<T, Error>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Applied,
+        Err(Error::AlreadyProcessed { .. }) => Outcome::AlreadyProcessed,
+        Err(error) if error.is_retryable() => Outcome::Ambiguous,
+        Err(Error::Api(api)) => Outcome::Refused(api.kind()),
+        Err(_) => Outcome::Unexpected,
+    }
+}
+
+fn seed() -> u64 {
+    std::env::var("MIDAS_SOAK_SEED").ok().and_then(|text| text.parse().ok()).unwrap_or(DEFAULT_SEED)
+}
+
+fn openid(index: u64) -> String {
+    format!("soak-player-{index:03}")
+}
+
+fn session_key(index: u64) -> SessionKey {
+    SessionKey::new(format!("soak-session-key-{index:03}")).expect("not empty")
+}
+
+async fn run_task(
+    client: Client<midas_api::ReqwestTransport, StaticToken>,
+    seed: u64,
+    task: usize,
+) -> (Vec<Record>, HashMap<&'static str, u64>) {
+    let mut draws = Draws(seed ^ (task as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+    let mut records = Vec::new();
+    let mut reads: HashMap<&'static str, u64> = HashMap::new();
+    // This task's pays, by index into `records`, not yet cancelled by this task.
+    let mut cancellable: Vec<usize> = Vec::new();
+    for call in 0..CALLS_PER_TASK {
+        let index = draws.below(PLAYERS as u64);
+        let player = Player::new(openid(index)).with_session_key(session_key(index));
+        let bill_no = format!("soak-{seed:x}-t{task}-c{call}");
+        match draws.below(10) {
+            0..=2 => {
+                let present_counts = 1 + draws.below(100) as i64;
+                let result =
+                    client.present(&player, Present { bill_no: bill_no.clone(), present_counts }).await;
+                records.push(Record {
+                    api: Api::Present,
+                    openid: player.openid().to_owned(),
+                    bill_no,
+                    delta: present_counts,
+                    outcome: outcome_of(&result),
+                });
+            }
+            3..=5 => {
+                let amt = 1 + draws.below(120) as i64;
+                let pay = Pay { amt, bill_no: bill_no.clone(), pay_item: None, app_remark: None };
+                let result = client.pay(&player, pay).await;
+                cancellable.push(records.len());
+                records.push(Record {
+                    api: Api::Pay,
+                    openid: player.openid().to_owned(),
+                    bill_no,
+                    delta: -amt,
+                    outcome: outcome_of(&result),
+                });
+            }
+            6..=7 if !cancellable.is_empty() => {
+                let pick = draws.below(cancellable.len() as u64) as usize;
+                let pay = records[cancellable.swap_remove(pick)].clone();
+                let index: u64 = pay.openid.trim_start_matches("soak-player-").parse().expect("our openid");
+                let player = Player::new(pay.openid.clone()).with_session_key(session_key(index));
+                let result = client
+                    .cancel_pay(&player, CancelPay { bill_no: pay.bill_no.clone(), pay_item: None })
+                    .await;
+                records.push(Record {
+                    api: Api::CancelPay,
+                    openid: pay.openid,
+                    bill_no: pay.bill_no,
+                    delta: -pay.delta,
+                    outcome: outcome_of(&result),
+                });
+            }
+            _ => {
+                let kind = match client.get_balance(&player).await {
+                    Ok(balance) => {
+                        assert!(balance.balance >= 0, "a balance never goes below zero: {balance:?}");
+                        "getbalance ok"
+                    }
+                    Err(error) if error.is_retryable() => "getbalance ambiguous",
+                    Err(error) => panic!("getbalance failed for good: {error:?}"),
+                };
+                *reads.entry(kind).or_default() += 1;
+            }
+        }
+    }
+    (records, reads)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_moves_exactly_once_under_faults() {
+    let seed = seed();
+    println!("soak seed {seed} (set MIDAS_SOAK_SEED to reproduce)");
+    let rates = FaultRates {
+        busy_before: 0.10,
+        busy_after: 0.05,
+        drop_after: 0.05,
+        delay_after: 0.02,
+        delay: Duration::from_millis(400),
+    };
+    let mut builder = Emulator::builder().seed(seed).fault_rates(rates);
+    for index in 0..PLAYERS as u64 {
+        builder = builder.player(openid(index), session_key(index), STARTING_BALANCE);
+    }
+    let emulator = builder.start().await.expect("emulator starts");
+    let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+        .sandbox_key(emulator.sandbox_key().clone())
+        .base_url(emulator.base_url())
+        .timeout(Duration::from_millis(200))
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(8)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(20))
+                .with_deadline(Duration::from_secs(10)),
+        )
+        .build()
+        .expect("valid configuration");
+    let client = Client::new(config, StaticToken::new(emulator.access_token())).expect("reqwest client");
+
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..TASKS).map(|task| tokio::spawn(run_task(client.clone(), seed, task))).collect();
+    let mut records = Vec::new();
+    let mut reads: HashMap<&'static str, u64> = HashMap::new();
+    for task in tasks {
+        let (task_records, task_reads) = task.await.expect("task finished");
+        records.extend(task_records);
+        for (kind, count) in task_reads {
+            *reads.entry(kind).or_default() += count;
+        }
+    }
+    // An attempt the client gave up on may still be on its way through the server: wait until
+    // the request count stands still before reading the books.
+    let mut seen = emulator.requests();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = emulator.requests();
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
+    let elapsed = started.elapsed();
+
+    // The books: each (api, bill_no) applied at most once.
+    let effects = emulator.effects();
+    let mut applied: HashMap<(Api, String), usize> = HashMap::new();
+    for effect in &effects {
+        assert_eq!(effect.env, Env::Sandbox);
+        *applied.entry((effect.change.api(), effect.bill_no.clone())).or_default() += 1;
+    }
+    let twice: Vec<_> = applied.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "applied more than once: {twice:?}");
+
+    // Every call against the books; each effect must belong to exactly one call of ours.
+    let mut expected: HashMap<String, i64> =
+        (0..PLAYERS as u64).map(|index| (openid(index), STARTING_BALANCE)).collect();
+    let mut outcomes: HashMap<String, u64> = HashMap::new();
+    let mut claimed: HashSet<(Api, String)> = HashSet::new();
+    let (mut ambiguous_applied, mut ambiguous_not_applied) = (0_u64, 0_u64);
+    for record in &records {
+        let key = (record.api, record.bill_no.clone());
+        let in_books = applied.contains_key(&key);
+        assert!(claimed.insert(key), "two calls of ours share {:?} {}", record.api, record.bill_no);
+        *outcomes.entry(format!("{:?} {:?}", record.api, record.outcome)).or_default() += 1;
+        let counts = match record.outcome {
+            Outcome::Applied | Outcome::AlreadyProcessed => {
+                assert!(in_books, "reported applied but not in the books: {record:?}");
+                true
+            }
+            Outcome::Refused(kind) => {
+                assert!(!in_books, "refused ({kind:?}) but applied: {record:?}");
+                false
+            }
+            Outcome::Ambiguous => {
+                if in_books {
+                    ambiguous_applied += 1;
+                } else {
+                    ambiguous_not_applied += 1;
+                }
+                in_books
+            }
+            Outcome::Unexpected => panic!("a call ended in an unexpected error: {record:?}"),
+        };
+        if counts {
+            *expected.get_mut(&record.openid).expect("our player") += record.delta;
+        }
+    }
+    let phantom: Vec<_> = applied.keys().filter(|key| !claimed.contains(*key)).collect();
+    assert!(phantom.is_empty(), "effects no call of ours made: {phantom:?}");
+    for (openid, balance) in &expected {
+        let books = emulator.balance(Env::Sandbox, openid).expect("registered player").balance;
+        assert_eq!(books, *balance, "ledger of {openid} against the calls reported applied");
+    }
+
+    let money_calls = records.len() as u64;
+    let calls = money_calls + reads.values().sum::<u64>();
+    let faults = emulator.fault_counts();
+    let requests = emulator.requests();
+    println!("calls: {calls} ({money_calls} moving money) in {elapsed:?}");
+    println!(
+        "faults injected: {} (busy before {}, busy after {}, dropped after {}, delayed after {})",
+        faults.total(),
+        faults.busy_before,
+        faults.busy_after,
+        faults.drop_after,
+        faults.delay_after
+    );
+    println!("requests seen by the emulator: {requests}; retries: {}", requests.saturating_sub(calls));
+    println!("ambiguous calls reconciled: {ambiguous_applied} applied, {ambiguous_not_applied} not applied");
+    let mut outcomes: Vec<_> = outcomes.into_iter().collect();
+    outcomes.sort();
+    for (kind, count) in outcomes {
+        println!("  {kind}: {count}");
+    }
+    let mut reads: Vec<_> = reads.into_iter().collect();
+    reads.sort();
+    for (kind, count) in reads {
+        println!("  {kind}: {count}");
+    }
+    assert!(calls >= 5_000, "at least 5000 calls, made {calls}");
+    assert!(faults.total() > 0 && faults.delay_after > 0 && faults.drop_after > 0, "faults were injected");
+    assert!(requests > calls, "faults caused retries");
+}
