@@ -14,6 +14,8 @@ pub(crate) enum ValueKind {
     Text,
     /// `i8`..`i64`, `u8`..`u64`: signed and sent in decimal.
     Integer,
+    /// A type parameter of the struct: reported once, by the rule against generic requests.
+    TypeParameter,
     /// Anything else: a compile error.
     Unsupported,
 }
@@ -41,10 +43,14 @@ pub(crate) fn fields<'a>(item: &'a ItemStruct, errors: &mut Errors) -> Option<Ve
             return None;
         }
         Fields::Unit => {
-            errors.spanned(&item.ident, "a Midas request needs named fields; a request without its own fields is `struct Name {}`");
+            errors.spanned(
+                &item.ident,
+                "a Midas request needs named fields; a request without its own fields is `struct Name {}`",
+            );
             return None;
         }
     };
+    let type_params: Vec<&Ident> = item.generics.type_params().map(|param| &param.ident).collect();
     let fields = named
         .named
         .iter()
@@ -59,7 +65,8 @@ pub(crate) fn fields<'a>(item: &'a ItemStruct, errors: &mut Errors) -> Option<Ve
                 Some(inner) => (inner, true),
                 None => (&field.ty, false),
             };
-            Some(Field { ident, ty: &field.ty, value_ty, optional, kind: kind_of(value_ty), wire, wire_span, renamed, attr })
+            let kind = kind_of(value_ty, &type_params);
+            Some(Field { ident, ty: &field.ty, value_ty, optional, kind, wire, wire_span, renamed, attr })
         })
         .collect();
     Some(fields)
@@ -84,10 +91,13 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-fn kind_of(ty: &Type) -> ValueKind {
+fn kind_of(ty: &Type, type_params: &[&Ident]) -> ValueKind {
     let Some(segment) = last_segment(ty) else { return ValueKind::Unsupported };
     if !segment.arguments.is_none() {
         return ValueKind::Unsupported;
+    }
+    if type_params.iter().any(|param| matches!(ty, Type::Path(path) if path.path.is_ident(*param))) {
+        return ValueKind::TypeParameter;
     }
     match segment.ident.to_string().as_str() {
         "String" => ValueKind::Text,
@@ -100,5 +110,15 @@ impl Field<'_> {
     /// The span of the field's value type, for errors about what it can hold.
     pub(crate) fn type_span(&self) -> Span {
         self.value_ty.span()
+    }
+
+    /// The field type as a reader would write it, shortened to the last path segment:
+    /// `String`, `Option<i64>`.
+    pub(crate) fn type_name(&self) -> String {
+        let inner = last_segment(self.value_ty).map_or_else(
+            || quote::ToTokens::to_token_stream(self.value_ty).to_string(),
+            |segment| segment.ident.to_string(),
+        );
+        if self.optional { format!("Option<{inner}>") } else { inner }
     }
 }

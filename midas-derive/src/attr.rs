@@ -2,7 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, LitStr, Type};
+use syn::{Attribute, LitStr, Token, Type};
 
 use crate::valid::Errors;
 
@@ -44,17 +44,17 @@ pub(crate) struct FieldAttr {
 
 pub(crate) fn parse_field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr {
     let mut field = FieldAttr::default();
-    for attr in attrs.iter().filter(|attr| attr.path().is_ident("midas")) {
+    reject_conditional(attrs, errors);
+    for attr in attrs.iter().filter(|attr| is_midas(attr)) {
         let result = attr.parse_nested_meta(|meta| {
-            let span = meta.path.get_ident().map_or_else(Span::call_site, syn::Ident::span);
             if meta.path.is_ident("rename") {
                 set_once(&meta, &mut field.rename, "rename", |meta| meta.value()?.parse())
             } else if meta.path.is_ident("bill_no") {
-                set_once(&meta, &mut field.bill_no, "bill_no", |_| Ok(span))
+                set_once(&meta, &mut field.bill_no, "bill_no", flag("bill_no"))
             } else if meta.path.is_ident("non_zero") {
-                set_once(&meta, &mut field.non_zero, "non_zero", |_| Ok(span))
+                set_once(&meta, &mut field.non_zero, "non_zero", flag("non_zero"))
             } else if meta.path.is_ident("positive") {
-                set_once(&meta, &mut field.positive, "positive", |_| Ok(span))
+                set_once(&meta, &mut field.positive, "positive", flag("positive"))
             } else {
                 Err(meta.error(format!(
                     "unknown key `{}` in #[midas]; expected `rename = \"..\"`, `bill_no`, `non_zero` or `positive`",
@@ -67,6 +67,62 @@ pub(crate) fn parse_field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Fie
         }
     }
     field
+}
+
+/// `#[midas(..)]` belongs on fields; on the struct itself it would be left for rustc to reject
+/// as an unknown attribute.
+pub(crate) fn reject_struct_attrs(attrs: &[Attribute], errors: &mut Errors) {
+    for attr in attrs.iter().filter(|attr| is_consumed(attr)) {
+        errors
+            .spanned(attr, "#[midas(..)] goes on a field; write the keys of the request in #[midas_api(..)]");
+    }
+}
+
+/// An attribute macro sees fields before `#[cfg]` removes them, and the signing order is
+/// written from every field it sees; so a field cannot come and go with a configuration.
+fn reject_conditional(attrs: &[Attribute], errors: &mut Errors) {
+    for attr in attrs {
+        if attr.path().is_ident("cfg") {
+            errors.spanned(
+                attr,
+                "a field of a Midas request cannot be conditional: the signing order is fixed from every field; declare one request struct per configuration",
+            );
+        } else if attr.path().is_ident("cfg_attr") && names_midas(attr) {
+            errors.spanned(attr, "#[midas(..)] cannot be conditional: write it without #[cfg_attr]");
+        }
+    }
+}
+
+/// Whether `#[cfg_attr(predicate, ..)]` would expand to a `#[midas(..)]`.
+fn names_midas(cfg_attr: &Attribute) -> bool {
+    cfg_attr
+        .parse_args_with(|input: syn::parse::ParseStream<'_>| {
+            input.parse::<syn::Meta>()?;
+            input.parse::<Token![,]>()?;
+            syn::punctuated::Punctuated::<syn::Meta, Token![,]>::parse_terminated(input)
+        })
+        .is_ok_and(|metas| metas.iter().any(|meta| meta.path().is_ident("midas")))
+}
+
+fn is_midas(attr: &Attribute) -> bool {
+    attr.path().is_ident("midas")
+}
+
+/// The attributes the output leaves out: `#[midas(..)]`, and a `#[cfg_attr]` that would
+/// become one (already reported), since rustc does not know `midas` as an attribute.
+pub(crate) fn is_consumed(attr: &Attribute) -> bool {
+    is_midas(attr) || (attr.path().is_ident("cfg_attr") && names_midas(attr))
+}
+
+/// A key without a value, such as `bill_no`; its value is the span of the keyword.
+fn flag(name: &'static str) -> impl FnOnce(&ParseNestedMeta<'_>) -> syn::Result<Span> {
+    move |meta| {
+        if meta.input.is_empty() || meta.input.peek(Token![,]) {
+            Ok(meta.path.get_ident().map_or_else(Span::call_site, syn::Ident::span))
+        } else {
+            Err(meta.error(format!("`{name}` takes no value; write #[midas({name})]")))
+        }
+    }
 }
 
 fn set_once<T>(

@@ -2,56 +2,90 @@
 //! `MidasRequest` impl, whose signing order is a fixed sequence of writes sorted here, at
 //! compile time.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens as _, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
 use syn::{Item, ItemStruct};
 
 use crate::ast::{self, Field, ValueKind};
-use crate::attr::{ApiAttr, parse_api_attr};
+use crate::attr::{ApiAttr, is_consumed, parse_api_attr, reject_struct_attrs};
 use crate::valid::{self, Errors};
 
-pub(crate) fn midas_api(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream> {
-    let attr = parse_api_attr(args)?;
-    let item: Item = syn::parse2(input)?;
-    let mut item = match item {
-        Item::Struct(item) => item,
-        Item::Enum(item) => return Err(syn::Error::new_spanned(item.enum_token, NOT_A_STRUCT)),
-        Item::Union(item) => return Err(syn::Error::new_spanned(item.union_token, NOT_A_STRUCT)),
-        other => return Err(syn::Error::new_spanned(other, NOT_A_STRUCT)),
+/// The struct as written (minus `#[midas]` attributes), then its impl or every error found. The
+/// struct is kept even when there are errors, so a mistake in the attribute is reported once
+/// rather than again at every use of the type.
+pub(crate) fn midas_api(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item = match syn::parse2::<Item>(input.clone()) {
+        Ok(Item::Struct(item)) => item,
+        Ok(Item::Enum(item)) => {
+            return with_error(input, syn::Error::new_spanned(item.enum_token, NOT_A_STRUCT));
+        }
+        Ok(Item::Union(item)) => {
+            return with_error(input, syn::Error::new_spanned(item.union_token, NOT_A_STRUCT));
+        }
+        Ok(other) => return with_error(input, syn::Error::new_spanned(other, NOT_A_STRUCT)),
+        Err(err) => return err.to_compile_error(),
     };
-    let tokens = request_impl(&attr, &item)?;
-    strip_field_attrs(&mut item);
-    Ok(quote! {
-        #item
-        #tokens
-    })
+    let mut errors = Errors::default();
+    // An error in the arguments stops their parsing, so which keys are missing is unknown.
+    let attr = parse_api_attr(args).map_err(|err| errors.push(err)).ok();
+    let tokens = request_impl(attr.as_ref(), &item, &mut errors);
+    item.attrs.retain(|attr| !is_consumed(attr));
+    for field in &mut item.fields {
+        field.attrs.retain(|attr| !is_consumed(attr));
+    }
+    match errors
+        .finish()
+        .and(tokens.ok_or_else(|| syn::Error::new(Span::call_site(), "invalid #[midas_api]")))
+    {
+        Ok(tokens) => quote! { #item #tokens },
+        Err(err) => with_error(item.into_token_stream(), err),
+    }
 }
+
+fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    quote! { #item #error }
+}
+
+const GENERIC: &str =
+    "a Midas request cannot be generic: its fields are fixed by the API; use concrete types";
 
 const NOT_A_STRUCT: &str = "#[midas_api] declares a request and goes on a struct with named fields";
 
-fn request_impl(attr: &ApiAttr, item: &ItemStruct) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        errors.spanned(&item.generics, "a Midas request cannot be generic: its fields are fixed by the API; use concrete types");
+/// The `MidasRequest` impl, or `None` when an error was recorded.
+fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) -> Option<TokenStream> {
+    reject_struct_attrs(&item.attrs, errors);
+    if !item.generics.params.is_empty() {
+        errors.spanned(&item.generics, GENERIC);
+    } else if let Some(where_clause) = &item.generics.where_clause {
+        errors.spanned(where_clause, GENERIC);
     }
-    let fields = ast::fields(item, &mut errors);
+    let fields = ast::fields(item, errors);
     if let Some(fields) = &fields {
-        valid::fields(fields, &mut errors);
+        valid::fields(fields, errors);
     }
+    let attr = attr?;
     let paths = match &attr.path {
-        Some(path) => Some(valid::paths(path, attr.sandbox_path.as_ref(), &mut errors)),
+        Some(path) => Some(valid::paths(path, attr.sandbox_path.as_ref(), errors)),
         None => {
-            errors.at(proc_macro2::Span::call_site(), "missing `path`: write #[midas_api(path = \"/cgi-bin/midas/<api>\", response = ..)]");
+            errors.at(
+                Span::call_site(),
+                "missing `path`: write #[midas_api(path = \"/cgi-bin/midas/<api>\", response = ..)]",
+            );
             None
         }
     };
     if attr.response.is_none() {
-        errors.at(proc_macro2::Span::call_site(), "missing `response`: name the success response type, e.g. `response = PresentResponse`");
+        errors.at(
+            Span::call_site(),
+            "missing `response`: name the success response type, e.g. `response = PresentResponse`",
+        );
     }
-    errors.finish()?;
-    let (Some(fields), Some((path, sandbox_path)), Some(response)) = (fields, paths, &attr.response) else {
-        return Err(syn::Error::new(proc_macro2::Span::call_site(), "invalid #[midas_api]"));
-    };
+    if errors.has_errors() {
+        return None;
+    }
+    let (fields, (path, sandbox_path), response) = (fields?, paths?, attr.response.as_ref()?);
 
     let ident = &item.ident;
     let api = path.rsplit('/').next().unwrap_or_default().to_owned();
@@ -62,8 +96,11 @@ fn request_impl(attr: &ApiAttr, item: &ItemStruct) -> syn::Result<TokenStream> {
         let (wire, name) = (&field.wire, field.ident);
         quote! { body.field(#wire, &self.#name); }
     });
+    // A `#[cfg]` below `#[midas_api]` stays on the struct; the impl goes with it.
+    let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
     let p = quote!(::midas_api::__private);
-    Ok(quote! {
+    Some(quote! {
+        #(#cfgs)*
         impl #p::MidasRequest for #ident {
             type Response = #response;
             const API: &'static str = #api;
@@ -105,7 +142,7 @@ fn validation(field: &Field<'_>) -> TokenStream {
     match field.kind {
         ValueKind::Text if field.attr.bill_no.is_some() => checks.push(quote!(#p::bill_no(#wire, #value)?;)),
         ValueKind::Text => checks.push(quote!(#p::not_empty(#wire, #value)?;)),
-        ValueKind::Integer | ValueKind::Unsupported => {}
+        ValueKind::Integer | ValueKind::TypeParameter | ValueKind::Unsupported => {}
     }
     if field.attr.non_zero.is_some() {
         checks.push(quote!(#p::non_zero(#wire, #value)?;));
@@ -169,11 +206,3 @@ fn signing_order(fields: &[Field<'_>]) -> Vec<TokenStream> {
     writes.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     writes.into_iter().map(|(_, tokens)| tokens).collect()
 }
-
-fn strip_field_attrs(item: &mut ItemStruct) {
-    for field in &mut item.fields {
-        field.attrs.retain(|attr| !attr.path().is_ident("midas"));
-    }
-}
-
-use syn::spanned::Spanned as _;

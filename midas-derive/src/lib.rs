@@ -31,5 +31,5 @@ use proc_macro::TokenStream;
 /// `#[midas(non_zero)]`, `#[midas(positive)]`.
 #[proc_macro_attribute]
 pub fn midas_api(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand::midas_api(args.into(), input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    expand::midas_api(args.into(), input.into()).into()
 }

@@ -28,6 +28,10 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    pub(crate) fn has_errors(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -48,8 +52,15 @@ pub(crate) fn paths(path: &LitStr, sandbox_path: Option<&LitStr>, errors: &mut E
             sandbox.value()
         }
         None => match production.strip_prefix(MIDAS_PREFIX) {
-            Some(rest) if !rest.starts_with("sandbox/") => format!("{MIDAS_PREFIX}sandbox/{rest}"),
-            _ => {
+            Some(rest) if rest.starts_with("sandbox/") => {
+                errors.spanned(
+                    path,
+                    format!("`path` is the production path, and `{production}` is a sandbox path; write `path = \"{MIDAS_PREFIX}{}\"`", &rest["sandbox/".len()..]),
+                );
+                String::new()
+            }
+            Some(rest) => format!("{MIDAS_PREFIX}sandbox/{rest}"),
+            None => {
                 if production.starts_with('/') {
                     errors.spanned(
                         path,
@@ -66,15 +77,25 @@ pub(crate) fn paths(path: &LitStr, sandbox_path: Option<&LitStr>, errors: &mut E
 fn check_path(lit: &LitStr, key: &str, errors: &mut Errors) {
     let value = lit.value();
     if !value.starts_with('/') {
-        errors.spanned(lit, format!("`{key}` must be an absolute path starting with `/`, e.g. \"/cgi-bin/midas/present\""));
-    } else if value.len() < 2 || value.ends_with('/') || value.bytes().any(|b| !(b.is_ascii_alphanumeric() || b"/_-.".contains(&b))) {
-        errors.spanned(lit, format!("`{key}` must be a plain path of `[A-Za-z0-9/_.-]` without a trailing `/` or a query"));
+        errors.spanned(
+            lit,
+            format!("`{key}` must be an absolute path starting with `/`, e.g. \"/cgi-bin/midas/present\""),
+        );
+    } else if value.len() < 2
+        || value.ends_with('/')
+        || value.bytes().any(|b| !(b.is_ascii_alphanumeric() || b"/_-.".contains(&b)))
+    {
+        errors.spanned(
+            lit,
+            format!("`{key}` must be a plain path of `[A-Za-z0-9/_.-]` without a trailing `/` or a query"),
+        );
     }
 }
 
 /// Checks every field: wire names, reserved names, duplicates, types, and rule attributes.
 pub(crate) fn fields(fields: &[Field<'_>], errors: &mut Errors) {
     let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    let mut bill_no: Option<&Field<'_>> = None;
     for field in fields {
         wire_name(field, errors);
         if let Some(first) = seen.get(field.wire.as_str()) {
@@ -89,24 +110,46 @@ pub(crate) fn fields(fields: &[Field<'_>], errors: &mut Errors) {
             seen.insert(&field.wire, field);
         }
         value_type(field, errors);
+        if let Some(span) = field.attr.bill_no {
+            match bill_no {
+                Some(first) => errors.at(
+                    span,
+                    format!("a request has one bill_no, its idempotency key, and it is already `{}`; remove this #[midas(bill_no)]", first.ident),
+                ),
+                None => bill_no = Some(field),
+            }
+        }
     }
 }
 
 fn wire_name(field: &Field<'_>, errors: &mut Errors) {
     let wire = field.wire.as_str();
     let via = if field.renamed { format!("this field is renamed to `{wire}`, but ") } else { String::new() };
-    if wire.is_empty() || !wire.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        errors.at(
-            field.wire_span,
-            format!("{via}wire name `{wire}` must be non-empty `[a-z0-9_]`; use #[midas(rename = \"snake_case_name\")]"),
-        );
+    if wire.is_empty() {
+        errors.at(field.wire_span, "`rename` is empty; write the name Midas expects, in `[a-z0-9_]`");
+    } else if !wire.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        let suggestion = snake_case(wire);
+        let example = if suggestion.is_empty() { "snake_case_name" } else { &suggestion };
+        let message = if field.renamed {
+            format!(
+                "wire name `{wire}` is not a Midas name: write it in `[a-z0-9_]`, e.g. `rename = \"{example}\"`"
+            )
+        } else {
+            format!(
+                "wire name `{wire}` is not a Midas name: name the field in `[a-z0-9_]`, e.g. `{example}`, or add #[midas(rename = \"{example}\")]"
+            )
+        };
+        errors.at(field.wire_span, message);
     } else if ENVELOPE.contains(&wire) {
         errors.at(
             field.wire_span,
             format!("{via}`{wire}` is part of every Midas request and is filled in by the client; remove this field"),
         );
     } else if matches!(wire, "sig" | "mp_sig") {
-        errors.at(field.wire_span, format!("{via}`{wire}` is computed by the client when it signs; remove this field"));
+        errors.at(
+            field.wire_span,
+            format!("{via}`{wire}` is computed by the client when it signs; remove this field"),
+        );
     } else if wire == "access_token" {
         errors.at(
             field.wire_span,
@@ -115,23 +158,51 @@ fn wire_name(field: &Field<'_>, errors: &mut Errors) {
     }
 }
 
+/// The nearest valid wire name, for messages: `billNo` and `bill-no` become `bill_no`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for ch in name.chars() {
+        if ch.is_ascii_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else if ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' {
+            out.push(ch);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+        previous_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
 fn value_type(field: &Field<'_>, errors: &mut Errors) {
-    let shown = field.value_ty.to_token_stream().to_string();
+    let name = field.ident;
     match field.kind {
+        // Already reported by the rule against generic requests.
+        ValueKind::TypeParameter => {}
         ValueKind::Unsupported => errors.at(
             field.type_span(),
-            format!("`{shown}` cannot be signed: Midas signs text and integers; use `String`, an integer type (`i8`..`i64`, `u8`..`u64`) or an `Option` of one"),
+            format!("`{name}` cannot be signed: Midas signs text and integers; use `String`, an integer type (`i8`..`i64`, `u8`..`u64`) or an `Option` of one"),
         ),
         ValueKind::Text => {
-            for (span, name) in [(field.attr.non_zero, "non_zero"), (field.attr.positive, "positive")] {
+            for (span, rule) in [(field.attr.non_zero, "non_zero"), (field.attr.positive, "positive")] {
                 if let Some(span) = span {
-                    errors.at(span, format!("`{name}` checks a number, but `{}` is `{shown}`; remove it or use an integer type", field.ident));
+                    errors.at(
+                        span,
+                        format!("#[midas({rule})] checks a number, but `{name}` is `{}`; remove it or use an integer type", field.type_name()),
+                    );
                 }
             }
         }
         ValueKind::Integer => {
             if let Some(span) = field.attr.bill_no {
-                errors.at(span, format!("`bill_no` checks text, but `{}` is `{shown}`; a bill number is a `String`", field.ident));
+                errors.at(
+                    span,
+                    format!("#[midas(bill_no)] checks text, but `{name}` is `{}`; a bill number is a `String` (or an `Option<String>`)", field.type_name()),
+                );
             }
         }
     }

@@ -1,0 +1,14 @@
+use midas_api::midas_api;
+
+#[derive(serde::Deserialize)]
+pub struct PresentResponse {
+    pub balance: i64,
+}
+
+#[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
+pub struct Present {
+    #[cfg_attr(debug_assertions, midas(bill_no))]
+    pub bill_no: String,
+}
+
+fn main() {}

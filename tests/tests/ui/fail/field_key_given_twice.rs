@@ -1,0 +1,17 @@
+use midas_api::midas_api;
+
+#[derive(serde::Deserialize)]
+pub struct PresentResponse {
+    pub balance: i64,
+}
+
+#[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
+pub struct Present {
+    #[midas(bill_no)]
+    pub bill_no: String,
+    #[midas(rename = "present_counts")]
+    #[midas(rename = "counts")]
+    pub present_count: i64,
+}
+
+fn main() {}

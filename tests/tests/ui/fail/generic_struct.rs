@@ -1,0 +1,15 @@
+use midas_api::midas_api;
+
+#[derive(serde::Deserialize)]
+pub struct PresentResponse {
+    pub balance: i64,
+}
+
+#[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
+pub struct Present<T> {
+    #[midas(bill_no)]
+    pub bill_no: String,
+    pub present_counts: T,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use midas_api::midas_api;
+
+#[derive(serde::Deserialize)]
+pub struct PresentResponse {
+    pub balance: i64,
+}
+
+#[midas_api(path = "/cgi-bin/midas/present?access_token=x", response = PresentResponse)]
+pub struct Present {
+    #[midas(bill_no)]
+    pub bill_no: String,
+}
+
+fn main() {}
