@@ -11,7 +11,7 @@
 //! let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
 //!     .sandbox_key(AppKey::new("sandbox-app-key")?)
 //!     .build()?;
-//! let client = Client::new(config, StaticToken::new(AccessToken::new("ACCESS_TOKEN")?));
+//! let client = Client::new(config, StaticToken::new(AccessToken::new("ACCESS_TOKEN")?))?;
 //! let player = Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g")
 //!     .with_session_key(SessionKey::new("V7Q38/i2KXaqrQyl2Yx9Hg==")?);
 //! let gift = client
