@@ -1,0 +1,251 @@
+//! Properties of the signer against the server-side verifier: for any valid request the
+//! verifier accepts what the client signed, and changing any one signed field, the key, the
+//! path or the environment makes it reject.
+
+use midas_api::verify::ReceivedParams;
+use midas_api::{
+    AccessToken, AppKey, CancelPay, Env, Envelope, MidasRequest, Pay, Present, SessionKey, SignInput, prepare,
+};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+const PRODUCTION_KEY: &str = "zNLgAGgqsEWJOg1nFVaO5r7fAlIQxr1u";
+const SANDBOX_KEY: &str = "sandbox-key-0123456789abcdef0123";
+
+/// The owned parts of an envelope.
+#[derive(Clone, Debug)]
+struct Common {
+    env: Env,
+    appid: String,
+    offer_id: String,
+    openid: String,
+    ts: i64,
+    zone_id: String,
+    pf: String,
+    user_ip: Option<String>,
+    session_key: String,
+    access_token: String,
+}
+
+impl Common {
+    fn envelope(&self) -> Envelope<'_> {
+        Envelope {
+            appid: &self.appid,
+            offer_id: &self.offer_id,
+            openid: &self.openid,
+            ts: self.ts,
+            zone_id: &self.zone_id,
+            pf: &self.pf,
+            user_ip: self.user_ip.as_deref(),
+        }
+    }
+}
+
+fn env() -> impl Strategy<Value = Env> {
+    prop_oneof![Just(Env::Production), Just(Env::Sandbox)]
+}
+
+fn common() -> impl Strategy<Value = Common> {
+    (
+        env(),
+        "wx[0-9a-f]{16}",
+        "[0-9]{8,10}",
+        "[0-9A-Za-z_-]{1,40}",
+        1_000_000_000_i64..4_000_000_000,
+        "[0-9]{1,4}(_[a-z0-9]{1,8})?",
+        prop_oneof![Just("android".to_owned()), "[a-z]{1,10}"],
+        proptest::option::of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}"),
+        "[A-Za-z0-9+/]{22}==",
+        "[A-Za-z0-9_-]{16,64}",
+    )
+        .prop_map(
+            |(env, appid, offer_id, openid, ts, zone_id, pf, user_ip, session_key, access_token)| Common {
+                env,
+                appid,
+                offer_id,
+                openid,
+                ts,
+                zone_id,
+                pf,
+                user_ip,
+                session_key,
+                access_token,
+            },
+        )
+}
+
+fn bill_no() -> impl Strategy<Value = String> {
+    "[0-9A-Za-z_-]{1,63}"
+}
+
+/// Optional free text, non-ASCII included (no control characters, never empty).
+fn free_text() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of(prop_oneof!["\\PC{1,24}", "[a-z ]{1,10}[é中文💰&=]{1,4}"])
+}
+
+fn pay() -> impl Strategy<Value = Pay> {
+    (bill_no(), 1..=i64::MAX / 2, free_text(), free_text())
+        .prop_map(|(bill_no, amt, pay_item, app_remark)| Pay { amt, bill_no, pay_item, app_remark })
+}
+
+fn present() -> impl Strategy<Value = Present> {
+    (bill_no(), 1..=i64::MAX / 2).prop_map(|(bill_no, present_counts)| Present { bill_no, present_counts })
+}
+
+fn cancel_pay() -> impl Strategy<Value = CancelPay> {
+    (bill_no(), free_text()).prop_map(|(bill_no, pay_item)| CancelPay { bill_no, pay_item })
+}
+
+fn app_key(env: Env) -> AppKey {
+    AppKey::new(match env {
+        Env::Production => PRODUCTION_KEY,
+        Env::Sandbox => SANDBOX_KEY,
+    })
+    .expect("not empty")
+}
+
+fn other(env: Env) -> Env {
+    match env {
+        Env::Production => Env::Sandbox,
+        Env::Sandbox => Env::Production,
+    }
+}
+
+/// What the server receives: the body's fields, the called path, the two signatures.
+struct Received {
+    body: Map<String, Value>,
+    path: &'static str,
+    sig: String,
+    mp_sig: String,
+}
+
+fn sign<R: MidasRequest>(request: &R, common: &Common) -> Received {
+    let key = app_key(common.env);
+    let session_key = SessionKey::new(common.session_key.clone()).expect("not empty");
+    let token = AccessToken::new(common.access_token.clone()).expect("not empty");
+    let input = SignInput {
+        env: common.env,
+        app_key: &key,
+        session_key: Some(&session_key),
+        access_token: &token,
+        envelope: common.envelope(),
+    };
+    let prepared = prepare(request, &input).expect("a valid request");
+    let body: Value = serde_json::from_slice(&prepared.body).expect("the body is JSON");
+    let Value::Object(body) = body else { panic!("the body is an object") };
+    assert_eq!(body.get("sig").and_then(Value::as_str), Some(prepared.sig.as_str()));
+    Received {
+        body,
+        path: prepared.path,
+        sig: prepared.sig.as_str().to_owned(),
+        mp_sig: prepared.mp_sig.expect("a session key was given").as_str().to_owned(),
+    }
+}
+
+fn sig_ok(body: &Map<String, Value>, path: &str, key: &AppKey, sig: &str) -> bool {
+    ReceivedParams::from_json(body).is_ok_and(|params| params.verify_sig(path, key, sig).is_ok())
+}
+
+fn mp_sig_ok(body: &Map<String, Value>, path: &str, common: &Common, sig: &str, mp_sig: &str) -> bool {
+    let session_key = SessionKey::new(common.session_key.clone()).expect("not empty");
+    ReceivedParams::from_json(body).is_ok_and(|params| {
+        params.verify_mp_sig(path, &common.access_token, sig, &session_key, mp_sig).is_ok()
+    })
+}
+
+/// The same value, changed: a character appended to text, one added to a number.
+fn changed(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(format!("{text}x")),
+        Value::Number(number) => match number.as_i64() {
+            Some(n) => Value::from(n.wrapping_add(1)),
+            None => Value::from(0),
+        },
+        other => panic!("a signed field is text or a number, got {other}"),
+    }
+}
+
+/// Checks acceptance and every single-change rejection for one signed request.
+fn check<R: MidasRequest>(request: &R, common: &Common) -> Result<(), TestCaseError> {
+    let received = sign(request, common);
+    let key = app_key(common.env);
+    let Received { body, path, sig, mp_sig } = &received;
+    prop_assert!(sig_ok(body, path, &key, sig), "sig accepted");
+    prop_assert!(mp_sig_ok(body, path, common, sig, mp_sig), "mp_sig accepted");
+
+    for name in body.keys().filter(|name| !matches!(name.as_str(), "sig" | "mp_sig")) {
+        let mut tampered = body.clone();
+        let value = changed(&body[name]);
+        tampered.insert(name.clone(), value);
+        prop_assert!(!sig_ok(&tampered, path, &key, sig), "sig rejects a changed `{}`", name);
+        prop_assert!(!mp_sig_ok(&tampered, path, common, sig, mp_sig), "mp_sig rejects a changed `{}`", name);
+        let mut dropped = body.clone();
+        dropped.remove(name);
+        prop_assert!(!sig_ok(&dropped, path, &key, sig), "sig rejects a missing `{}`", name);
+    }
+    let mut added = body.clone();
+    added.insert("extra".into(), Value::from("1"));
+    prop_assert!(!sig_ok(&added, path, &key, sig), "sig rejects an added field");
+
+    let wrong_key = AppKey::new(format!("{}x", key.expose_secret())).expect("not empty");
+    prop_assert!(!sig_ok(body, path, &wrong_key, sig), "sig rejects another key");
+    prop_assert!(!sig_ok(body, path, &app_key(other(common.env)), sig), "sig rejects the other env's key");
+
+    let other_path = R::path(other(common.env));
+    prop_assert!(!sig_ok(body, other_path, &key, sig), "sig rejects the other env's path");
+    prop_assert!(
+        !sig_ok(body, other_path, &app_key(other(common.env)), sig),
+        "sig rejects the other env entirely"
+    );
+    prop_assert!(!mp_sig_ok(body, other_path, common, sig, mp_sig), "mp_sig rejects the other env's path");
+    let foreign_paths = ["/cgi-bin/midas/present", "/cgi-bin/midas/sandbox/present", "/"];
+    for foreign in foreign_paths.into_iter().filter(|foreign| foreign != path) {
+        prop_assert!(!sig_ok(body, foreign, &key, sig), "sig rejects path {}", foreign);
+    }
+
+    let mut wrong_session = common.clone();
+    wrong_session.session_key.push('x');
+    prop_assert!(!mp_sig_ok(body, path, &wrong_session, sig, mp_sig), "mp_sig rejects another session key");
+    let mut wrong_token = common.clone();
+    wrong_token.access_token.push('x');
+    prop_assert!(!mp_sig_ok(body, path, &wrong_token, sig, mp_sig), "mp_sig rejects another access token");
+    let flipped = flip_last_hex(sig);
+    prop_assert!(!sig_ok(body, path, &key, &flipped), "sig rejects a changed signature");
+    prop_assert!(!mp_sig_ok(body, path, common, &flipped, mp_sig), "mp_sig covers sig");
+    prop_assert!(!sig_ok(body, path, &key, &sig.to_uppercase()), "only lowercase hex");
+    Ok(())
+}
+
+fn flip_last_hex(hex: &str) -> String {
+    let mut text = hex.to_owned();
+    let last = text.pop().expect("not empty");
+    text.push(if last == '0' { '1' } else { '0' });
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn pay_signatures_verify_and_any_change_is_rejected(request in pay(), common in common()) {
+        check(&request, &common)?;
+    }
+
+    #[test]
+    fn present_signatures_verify_and_any_change_is_rejected(request in present(), common in common()) {
+        check(&request, &common)?;
+    }
+
+    #[test]
+    fn cancel_pay_signatures_verify_and_any_change_is_rejected(
+        request in cancel_pay(),
+        common in common(),
+    ) {
+        check(&request, &common)?;
+    }
+
+    #[test]
+    fn get_balance_signatures_verify_and_any_change_is_rejected(common in common()) {
+        check(&midas_api::GetBalance {}, &common)?;
+    }
+}
