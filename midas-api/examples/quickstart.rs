@@ -1,0 +1,211 @@
+//! One player session with Midas: get balance → present → pay → a pay whose answer is lost
+//! and that the client retries with the same `bill_no` → cancel pay → get balance.
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+//!
+//! Without configuration it starts the local Midas server (`midas-emulator`) in-process, on a
+//! free port of 127.0.0.1, with sandbox keys and a registered player. There the lost answer is
+//! real: the emulator applies the second pay and then closes the connection without
+//! answering; the client cannot know whether coins moved, sends the same request again (same
+//! `bill_no`, new `ts`, new signatures), and Midas answers the first result without deducting
+//! twice. The example checks the emulator's books afterwards and exits non-zero if they are
+//! not exactly one deduction.
+//!
+//! With `MIDAS_APPID` set it talks to the real API instead (or to any Midas server, e.g. a
+//! `cargo run -p midas-emulator` started elsewhere, whose banner prints these variables):
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `MIDAS_APPID` | the mini game's AppID |
+//! | `MIDAS_OFFER_ID` | the offer_id assigned by Midas |
+//! | `MIDAS_APP_KEY` | the Midas app key of `MIDAS_ENV` (sandbox and production keys differ) |
+//! | `MIDAS_ENV` | `sandbox` (default) or `production` — production moves real coins |
+//! | `MIDAS_ACCESS_TOKEN` | a valid `access_token` |
+//! | `MIDAS_OPENID` | the player's openid |
+//! | `MIDAS_SESSION_KEY` | the player's `session_key` (optional: without it no `mp_sig` is sent) |
+//! | `MIDAS_BASE_URL` | optional; default `https://api.weixin.qq.com` |
+//!
+//! Against a real server nothing is injected: the fourth step is an ordinary pay, retried only
+//! if Midas is busy or the connection fails.
+
+#![allow(clippy::print_stdout, reason = "an example shows its work on stdout")]
+
+#[cfg(feature = "reqwest")]
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    session::run().await
+}
+
+#[cfg(not(feature = "reqwest"))]
+fn main() {
+    println!("the quickstart needs midas-api's default `reqwest` feature");
+}
+
+#[cfg(feature = "reqwest")]
+mod session {
+    use std::env::{self, VarError};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use midas_api::{
+        AccessToken, AppKey, CancelPay, Client, Config, Env, Pay, Player, Present, ReqwestTransport,
+        SessionKey, StaticToken,
+    };
+    use midas_emulator::{Api, Change, Emulator, Fault};
+
+    type Failure = Box<dyn std::error::Error>;
+
+    /// Where the session runs: the in-process emulator, or a server named by `MIDAS_*`.
+    struct Target {
+        client: Client<ReqwestTransport, StaticToken>,
+        player: Player,
+        /// Present when running against the in-process emulator.
+        emulator: Option<Emulator>,
+        /// Makes bill numbers unique per run against a real server.
+        bill_prefix: String,
+    }
+
+    pub(crate) async fn run() -> Result<(), Failure> {
+        let target = if env::var_os("MIDAS_APPID").is_some() { from_environment()? } else { local().await? };
+        let Target { client, player, emulator, bill_prefix } = &target;
+        let bill = |name: &str| format!("{bill_prefix}{name}");
+
+        let balance = client.get_balance(player).await?;
+        step(1, "get balance", format!("balance {} (gifted {})", balance.balance, balance.gen_balance));
+
+        let gift = Present { bill_no: bill("gift-0001"), present_counts: 50 };
+        let gift = client.present(player, gift).await?;
+        step(2, "present 50 coins", format!("{} → balance {}", gift.bill_no, gift.balance));
+
+        let pay =
+            Pay { amt: 30, bill_no: bill("order-0001"), pay_item: Some("sword".into()), app_remark: None };
+        let paid = client.pay(player, pay).await?;
+        let detail =
+            format!("{} → balance {} ({} gifted coins used)", paid.bill_no, paid.balance, paid.used_gen_amt);
+        step(3, "pay 30 coins", detail);
+
+        if let Some(emulator) = emulator {
+            // The next pay is applied, then its connection closes without an answer.
+            emulator.inject_for(Api::Pay, Fault::DropAfter);
+        }
+        let retried_bill = bill("order-0002");
+        let pay =
+            Pay { amt: 40, bill_no: retried_bill.clone(), pay_item: Some("shield".into()), app_remark: None };
+        let paid = client.pay(player, pay).await?;
+        let detail = match emulator {
+            Some(_) => format!(
+                "{retried_bill}: attempt 1 was applied but its connection dropped without an answer;\n{:28}the client sent it again with the same bill_no → balance {}, the first result",
+                "", paid.balance
+            ),
+            None => {
+                format!("{retried_bill} → balance {} (no fault is injected here)", paid.balance)
+            }
+        };
+        step(4, if emulator.is_some() { "pay 40 coins, retried" } else { "pay 40 coins" }, detail);
+
+        let cancelled =
+            client.cancel_pay(player, CancelPay { bill_no: retried_bill.clone(), pay_item: None }).await?;
+        step(5, "cancel pay", format!("{} → 40 coins back", cancelled.bill_no));
+
+        let balance = client.get_balance(player).await?;
+        let detail = format!(
+            "balance {} (gifted {}), spent {}, gifted in total {}",
+            balance.balance, balance.gen_balance, balance.cost_sum, balance.present_sum
+        );
+        step(6, "get balance", detail);
+
+        if let Some(emulator) = emulator {
+            let changes: Vec<Change> = emulator
+                .effects()
+                .into_iter()
+                .filter(|effect| effect.bill_no == retried_bill)
+                .map(|effect| effect.change)
+                .collect();
+            let expected = [
+                Change::Pay { amt: 40, used_gen_amt: 20 },
+                Change::CancelPay { amt: 40, restored_gen_amt: 20 },
+            ];
+            let dropped = emulator.fault_counts().drop_after;
+            if changes != expected || dropped != 1 {
+                return Err(format!(
+                    "the emulator's books for {retried_bill} are {changes:?} after {dropped} fault(s)"
+                )
+                .into());
+            }
+            println!(
+                "\nthe emulator's books: {retried_bill} was deducted once (despite the retry) and cancelled once"
+            );
+        }
+        Ok(())
+    }
+
+    fn step(number: u32, what: &str, detail: String) {
+        println!("{number}. {what:<24} {detail}");
+    }
+
+    /// Starts the emulator with a player of 100 coins and a client for its sandbox.
+    async fn local() -> Result<Target, Failure> {
+        let emulator = Emulator::start().await?;
+        let openid = "odkx20ENSNa2w5y3g_qOkOvBNM1g";
+        let session_key = SessionKey::new("V7Q38/i2KXaqrQyl2Yx9Hg==")?;
+        emulator.add_player(openid, session_key.clone(), 100);
+        let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+            .sandbox_key(emulator.sandbox_key().clone())
+            .base_url(emulator.base_url())
+            .build()?;
+        let client = Client::new(config, StaticToken::new(emulator.access_token()))?;
+        println!("midas-rs quickstart: local Midas server at {} (sandbox)", emulator.base_url());
+        println!("player {openid}, 100 coins to start\n");
+        let player = Player::new(openid).with_session_key(session_key);
+        Ok(Target { client, player, emulator: Some(emulator), bill_prefix: String::new() })
+    }
+
+    /// A client for the server described by the `MIDAS_*` variables.
+    fn from_environment() -> Result<Target, Failure> {
+        let env = match optional("MIDAS_ENV")?.as_deref() {
+            None | Some("sandbox") => Env::Sandbox,
+            Some("production") => Env::Production,
+            Some(other) => {
+                return Err(format!("MIDAS_ENV must be `sandbox` or `production`, not `{other}`").into());
+            }
+        };
+        let key = AppKey::new(required("MIDAS_APP_KEY")?)?;
+        let builder = Config::builder(required("MIDAS_APPID")?, required("MIDAS_OFFER_ID")?, env);
+        let builder = match env {
+            Env::Production => builder.production_key(key),
+            Env::Sandbox => builder.sandbox_key(key),
+        };
+        let builder = match optional("MIDAS_BASE_URL")? {
+            Some(base_url) => builder.base_url(base_url),
+            None => builder,
+        };
+        let config = builder.build()?;
+        let token = AccessToken::new(required("MIDAS_ACCESS_TOKEN")?)?;
+        let mut player = Player::new(required("MIDAS_OPENID")?);
+        if let Some(session_key) = optional("MIDAS_SESSION_KEY")? {
+            player = player.with_session_key(SessionKey::new(session_key)?);
+        }
+        println!("midas-rs quickstart: {} ({env})", config.base_url());
+        println!("player {}\n", player.openid());
+        let client = Client::new(config, StaticToken::new(token))?;
+        let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
+        let bill_prefix = format!("qs{started}-{}-", std::process::id());
+        Ok(Target { client, player, emulator: None, bill_prefix })
+    }
+
+    fn required(name: &str) -> Result<String, Failure> {
+        optional(name)?.ok_or_else(|| {
+            format!("{name} is not set (see the doc comment of examples/quickstart.rs)").into()
+        })
+    }
+
+    fn optional(name: &str) -> Result<Option<String>, Failure> {
+        match env::var(name) {
+            Ok(value) if value.is_empty() => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(VarError::NotPresent) => Ok(None),
+            Err(VarError::NotUnicode(_)) => Err(format!("{name} is not UTF-8").into()),
+        }
+    }
+}
