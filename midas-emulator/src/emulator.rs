@@ -50,7 +50,8 @@ pub enum StartError {
 /// Options of an emulator: ids, keys, token, players, seed and fault rates.
 ///
 /// ```
-/// # async fn run() -> Result<(), midas_emulator::StartError> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), midas_emulator::StartError> {
 /// use midas_emulator::{Emulator, FaultRates, SessionKey};
 /// let emulator = Emulator::builder()
 ///     .appid("wx0000000000000001")
@@ -209,7 +210,7 @@ impl EmulatorBuilder {
             offer_id: self.offer_id,
             production_key,
             sandbox_key,
-            initial_token: token.expose_secret().to_owned(),
+            initial_token: token.clone(),
         };
         let state = State {
             token,
@@ -231,7 +232,8 @@ impl EmulatorBuilder {
 /// It stops when dropped (or by [`Self::stop`]).
 ///
 /// ```
-/// # async fn run() -> Result<(), midas_emulator::StartError> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), midas_emulator::StartError> {
 /// use midas_emulator::{Api, Emulator, Env, Fault, SessionKey};
 /// let emulator = Emulator::start().await?;
 /// emulator.add_player("player-1", SessionKey::new("session-key-1").expect("not empty"), 100);
@@ -313,7 +315,7 @@ impl Emulator {
     pub fn rotate_token(&self) -> AccessToken {
         let mut state = self.shared.state();
         state.rotations += 1;
-        let text = format!("{}_{}", self.shared.app.initial_token, state.rotations + 1);
+        let text = format!("{}_{}", self.shared.app.initial_token.expose_secret(), state.rotations + 1);
         // A non-empty prefix and a number: never empty.
         if let Ok(token) = AccessToken::new(text) {
             state.token = token;
@@ -380,7 +382,7 @@ impl Emulator {
         self.shared.state().faults.counts()
     }
 
-    /// How many requests reached one of the eight Midas paths.
+    /// How many POST requests to one of the eight Midas paths were read, refused ones included.
     pub fn requests(&self) -> u64 {
         self.shared.state().requests
     }

@@ -24,7 +24,8 @@
 //! [`Emulator::inject_for`]) or drawn with seeded [`FaultRates`]; see [`Fault`].
 //!
 //! ```
-//! # async fn run() -> Result<(), midas_emulator::StartError> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), midas_emulator::StartError> {
 //! use midas_emulator::{Api, Emulator, Env, Fault, SessionKey};
 //!
 //! let emulator = Emulator::start().await?;

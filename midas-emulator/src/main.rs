@@ -268,3 +268,57 @@ async fn main() -> ExitCode {
     std::future::pending::<()>().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter().map(|arg| (*arg).to_owned()).collect::<Vec<_>>().into_iter()
+    }
+
+    fn settings(list: &[&str]) -> Settings {
+        match parse_args(args(list)) {
+            Ok(Parsed::Run(settings)) => *settings,
+            Ok(Parsed::Help) => panic!("help instead of settings"),
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    #[test]
+    fn flags_set_the_port_ids_keys_and_players() {
+        let settings =
+            settings(&["--port", "8080", "--appid", "wx9", "--player", "p1:k1:50", "--player", "p2:a/b+c=="]);
+        assert_eq!((settings.port, settings.appid.as_deref()), (Some(8080), Some("wx9")));
+        let players: Vec<_> =
+            settings.players.iter().map(|p| (p.openid.as_str(), p.session_key.as_str(), p.balance)).collect();
+        assert_eq!(players, [("p1", "k1", 50), ("p2", "a/b+c==", 0)]);
+    }
+
+    #[test]
+    fn bad_flags_are_refused_with_a_message() {
+        for bad in [
+            &["--port"][..],
+            &["--port", "eighty"],
+            &["--player", "only-openid"],
+            &["--player", "p:k:x"],
+            &["--what"],
+        ] {
+            assert!(parse_args(args(bad)).is_err(), "{bad:?}");
+        }
+        assert!(matches!(parse_args(args(&["--help"])), Ok(Parsed::Help)));
+    }
+
+    #[test]
+    fn the_config_file_format_of_the_usage_text_parses() {
+        let text = "port = 8080\nappid = \"wx1\"\nseed = 7\n[faults]\nbusy_after = 0.05\ndelay_ms = 500\n\
+                    [[players]]\nopenid = \"p1\"\nsession_key = \"k1\"\nbalance = 100\n";
+        let settings: Settings = toml::from_str(text).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(
+            (settings.port, settings.seed, settings.faults.delay_ms),
+            (Some(8080), Some(7), Some(500))
+        );
+        assert_eq!(settings.players.len(), 1);
+        assert!(toml::from_str::<Settings>("prot = 1").is_err(), "a misspelt key is refused");
+    }
+}

@@ -36,7 +36,8 @@ pub(crate) struct App {
     pub(crate) offer_id: String,
     pub(crate) production_key: AppKey,
     pub(crate) sandbox_key: AppKey,
-    pub(crate) initial_token: String,
+    /// The first token; rotated tokens are numbered after it.
+    pub(crate) initial_token: AccessToken,
 }
 
 impl App {

@@ -134,3 +134,20 @@ async fn dropping_the_handle_stops_the_server() {
     }
     panic!("the server still accepts connections after its handle was dropped");
 }
+
+#[tokio::test]
+async fn debug_output_never_shows_a_key_or_the_token() {
+    let emulator = started().await;
+    let printed = format!(
+        "{emulator:?} {:?}",
+        Emulator::builder().player("p", SessionKey::new("sk-secret").expect("not empty"), 1)
+    );
+    for secret in [
+        emulator.production_key().expose_secret(),
+        emulator.sandbox_key().expose_secret(),
+        emulator.access_token().expose_secret(),
+        "sk-secret",
+    ] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+}
