@@ -382,6 +382,9 @@ pub enum Error {
     Api(#[from] ApiError),
     /// An earlier attempt of this same call may have been applied, and Midas now says the
     /// order exists (or is already rolled back): the operation is done, exactly once.
+    ///
+    /// Midas does not say which order holds the `bill_no`; if `bill_no`s can collide across
+    /// orders in your system, reconcile with your books or a balance query.
     #[error("{api} with bill_no `{bill_no}` was already processed by an earlier attempt")]
     AlreadyProcessed {
         /// The API, e.g. `"pay"`.
