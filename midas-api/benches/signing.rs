@@ -52,8 +52,8 @@ fn main() {
     pay.bench(&mut criterion);
     criterion.final_summary();
 
-    // `--test` (cargo test --benches) and `--list` only check that the benchmarks run.
-    if std::env::args().any(|arg| arg == "--test" || arg == "--list") {
+    // `--test` (cargo test --benches), `--list` and `--profile-time` want no summary.
+    if std::env::args().any(|arg| matches!(arg.as_str(), "--test" | "--list" | "--profile-time")) {
         return;
     }
     let rows = [present.medians(), pay.medians()];

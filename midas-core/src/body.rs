@@ -4,7 +4,7 @@
 /// optionals are left out of the body, exactly as they are left out of the signature).
 pub trait JsonValue {
     /// Whether the field is written at all.
-    #[inline]
+    #[inline(always)]
     fn is_present(&self) -> bool {
         true
     }
@@ -13,36 +13,36 @@ pub trait JsonValue {
 }
 
 impl JsonValue for str {
-    #[inline]
+    #[inline(always)]
     fn write_json(&self, out: &mut Vec<u8>) {
         write_json_string(out, self);
     }
 }
 
 impl JsonValue for String {
-    #[inline]
+    #[inline(always)]
     fn write_json(&self, out: &mut Vec<u8>) {
         write_json_string(out, self);
     }
 }
 
 impl<T: JsonValue + ?Sized> JsonValue for &T {
-    #[inline]
+    #[inline(always)]
     fn is_present(&self) -> bool {
         (**self).is_present()
     }
-    #[inline]
+    #[inline(always)]
     fn write_json(&self, out: &mut Vec<u8>) {
         (**self).write_json(out);
     }
 }
 
 impl<T: JsonValue> JsonValue for Option<T> {
-    #[inline]
+    #[inline(always)]
     fn is_present(&self) -> bool {
         self.as_ref().is_some_and(JsonValue::is_present)
     }
-    #[inline]
+    #[inline(always)]
     fn write_json(&self, out: &mut Vec<u8>) {
         if let Some(value) = self {
             value.write_json(out);
@@ -53,7 +53,7 @@ impl<T: JsonValue> JsonValue for Option<T> {
 macro_rules! json_integer {
     ($($ty:ty),*) => {$(
         impl JsonValue for $ty {
-            #[inline]
+            #[inline(always)]
             fn write_json(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(itoa::Buffer::new().format(*self).as_bytes());
             }
@@ -64,7 +64,7 @@ json_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 /// A signature is lowercase hex: nothing to escape.
 impl JsonValue for crate::Hex64 {
-    #[inline]
+    #[inline(always)]
     fn write_json(&self, out: &mut Vec<u8>) {
         out.reserve(66);
         out.push(b'"');
@@ -74,7 +74,7 @@ impl JsonValue for crate::Hex64 {
 }
 
 /// Appends `value` as a JSON string literal, escaping `"`, `\` and control characters.
-#[inline]
+#[inline(always)]
 pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     // Branch-free over the whole string, so it vectorizes; almost every value takes this path.
@@ -89,7 +89,7 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-#[inline]
+#[inline(always)]
 const fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
@@ -136,14 +136,14 @@ pub struct JsonObject<'a> {
 
 impl<'a> JsonObject<'a> {
     /// Opens an object (`{`) at the end of `out`.
-    #[inline]
+    #[inline(always)]
     pub fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Self { out, first: true }
     }
 
     /// Writes `"name":value`, or nothing for an absent optional.
-    #[inline]
+    #[inline(always)]
     pub fn field<V: JsonValue + ?Sized>(&mut self, name: &str, value: &V) {
         if !value.is_present() {
             return;
@@ -158,7 +158,7 @@ impl<'a> JsonObject<'a> {
     }
 
     /// Closes the object (`}`).
-    #[inline]
+    #[inline(always)]
     pub fn finish(self) {
         self.out.push(b'}');
     }
