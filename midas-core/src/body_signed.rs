@@ -5,6 +5,7 @@
 //! - `signature = hex(hmac_sha256(session_key, body))`
 
 use crate::sign::{Hex64, SignSink};
+use crate::verify::{VerifyError, compare};
 use crate::{AppKey, SessionKey};
 
 /// `pay_sig` over `uri` (the path, without query) and the exact body bytes.
@@ -30,4 +31,20 @@ pub fn signature(session_key: &SessionKey, body: &[u8]) -> Hex64 {
     let mut mac = session_key.mac();
     mac.put(body);
     Hex64::of(mac)
+}
+
+/// Checks a received `pay_sig` (server side), in constant time.
+pub fn verify_pay_sig(app_key: &AppKey, uri: &str, body: &[u8], pay_sig: &str) -> Result<(), VerifyError> {
+    let mut mac = app_key.mac();
+    mac.put(uri.as_bytes());
+    mac.put(b"&");
+    mac.put(body);
+    compare(mac, pay_sig, "pay_sig")
+}
+
+/// Checks a received user-state `signature` (server side), in constant time.
+pub fn verify_signature(session_key: &SessionKey, body: &[u8], signature: &str) -> Result<(), VerifyError> {
+    let mut mac = session_key.mac();
+    mac.put(body);
+    compare(mac, signature, "signature")
 }

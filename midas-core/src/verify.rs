@@ -100,7 +100,7 @@ impl ReceivedParams {
     }
 }
 
-fn compare(mac: HmacSha256, expected_hex: &str, what: &'static str) -> Result<(), VerifyError> {
+pub(crate) fn compare(mac: HmacSha256, expected_hex: &str, what: &'static str) -> Result<(), VerifyError> {
     // Only lowercase hex is what Midas produces; anything else is a mismatch.
     if expected_hex.bytes().any(|b| b.is_ascii_uppercase()) {
         return Err(VerifyError::Mismatch(what));
