@@ -14,7 +14,6 @@ use midas_api::{
 use midas_emulator::{Api, Emulator, FaultRates};
 
 const TASKS: usize = 16;
-const CALLS_PER_TASK: usize = 320;
 const PLAYERS: usize = 200;
 const STARTING_BALANCE: i64 = 100;
 const DEFAULT_SEED: u64 = 0x5EED_2026;
@@ -88,13 +87,14 @@ async fn run_task(
     client: Client<midas_api::ReqwestTransport, StaticToken>,
     seed: u64,
     task: usize,
+    calls_per_task: usize,
 ) -> (Vec<Record>, HashMap<&'static str, u64>) {
     let mut draws = Draws(seed ^ (task as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     let mut records = Vec::new();
     let mut reads: HashMap<&'static str, u64> = HashMap::new();
     // This task's pays, by index into `records`, not yet cancelled by this task.
     let mut cancellable: Vec<usize> = Vec::new();
-    for call in 0..CALLS_PER_TASK {
+    for call in 0..calls_per_task {
         let index = draws.below(PLAYERS as u64);
         let player = Player::new(openid(index)).with_session_key(session_key(index));
         let bill_no = format!("soak-{seed:x}-t{task}-c{call}");
@@ -156,9 +156,36 @@ async fn run_task(
     (records, reads)
 }
 
+/// What one soak run saw.
+struct Summary {
+    calls: u64,
+    ambiguous_applied: u64,
+    ambiguous_not_applied: u64,
+    faults: midas_emulator::FaultCounts,
+    requests: u64,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn money_moves_exactly_once_under_faults() {
-    let seed = seed();
+    let summary = soak(seed(), 8, 320).await;
+    assert!(summary.calls >= 5_000, "at least 5000 calls, made {}", summary.calls);
+    let faults = summary.faults;
+    assert!(faults.busy_before > 0 && faults.busy_after > 0, "busy faults were injected: {faults:?}");
+    assert!(faults.delay_after > 0 && faults.drop_after > 0, "lost answers were injected: {faults:?}");
+    assert!(summary.requests > summary.calls, "faults caused retries");
+}
+
+/// With only two attempts some calls end without an answer; they are settled from the books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_left_ambiguous_are_reconciled_from_the_books() {
+    let summary = soak(seed().wrapping_add(1), 2, 64).await;
+    assert!(summary.ambiguous_applied > 0, "some ambiguous calls were applied");
+    assert!(summary.ambiguous_not_applied > 0, "some ambiguous calls were not applied");
+}
+
+/// Runs `calls_per_task` calls in each of the tasks with `attempts` attempts per call, checks
+/// the books against what the client reported, and prints the counts.
+async fn soak(seed: u64, attempts: u32, calls_per_task: usize) -> Summary {
     println!("soak seed {seed} (set MIDAS_SOAK_SEED to reproduce)");
     let rates = FaultRates {
         busy_before: 0.10,
@@ -178,7 +205,7 @@ async fn money_moves_exactly_once_under_faults() {
         .timeout(Duration::from_millis(200))
         .retry(
             RetryPolicy::default()
-                .with_max_attempts(8)
+                .with_max_attempts(attempts)
                 .with_backoff(Duration::from_millis(1), Duration::from_millis(20))
                 .with_deadline(Duration::from_secs(10)),
         )
@@ -187,7 +214,8 @@ async fn money_moves_exactly_once_under_faults() {
     let client = Client::new(config, StaticToken::new(emulator.access_token())).expect("reqwest client");
 
     let started = Instant::now();
-    let tasks: Vec<_> = (0..TASKS).map(|task| tokio::spawn(run_task(client.clone(), seed, task))).collect();
+    let tasks: Vec<_> =
+        (0..TASKS).map(|task| tokio::spawn(run_task(client.clone(), seed, task, calls_per_task))).collect();
     let mut records = Vec::new();
     let mut reads: HashMap<&'static str, u64> = HashMap::new();
     for task in tasks {
@@ -265,7 +293,7 @@ async fn money_moves_exactly_once_under_faults() {
     let calls = money_calls + reads.values().sum::<u64>();
     let faults = emulator.fault_counts();
     let requests = emulator.requests();
-    println!("calls: {calls} ({money_calls} moving money) in {elapsed:?}");
+    println!("calls: {calls} ({money_calls} moving money, {attempts} attempts each at most) in {elapsed:?}");
     println!(
         "faults injected: {} (busy before {}, busy after {}, dropped after {}, delayed after {})",
         faults.total(),
@@ -286,7 +314,5 @@ async fn money_moves_exactly_once_under_faults() {
     for (kind, count) in reads {
         println!("  {kind}: {count}");
     }
-    assert!(calls >= 5_000, "at least 5000 calls, made {calls}");
-    assert!(faults.total() > 0 && faults.delay_after > 0 && faults.drop_after > 0, "faults were injected");
-    assert!(requests > calls, "faults caused retries");
+    Summary { calls, ambiguous_applied, ambiguous_not_applied, faults, requests }
 }
