@@ -127,7 +127,10 @@ async fn malformed_calls_are_refused_before_sending_and_name_the_field() {
     ];
     for (name, field, call) in cases {
         let (error, sent) = refuse(test_config(Env::Sandbox), call).await;
-        assert_eq!(field_of(&error), field, "{name}: {error}");
+        let Error::Validation(validation) = &error else {
+            panic!("{name}: expected a validation error, got {error:?}")
+        };
+        assert_eq!(validation.field(), field, "{name}: {error}");
         assert!(error.to_string().contains(field), "{name}: the message names the field: {error}");
         assert!(!error.is_retryable(), "{name}");
         assert_eq!(sent, 0, "{name}: nothing sent");
