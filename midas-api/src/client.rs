@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use midas_core::{
-    AccessToken, ApiUrl, Envelope, Error, HttpRequest, Method, MidasRequest, SignInput, Transport,
-    TransportError, TransportErrorKind, decode, prepare, sign,
+    AccessToken, ApiUrl, AppKey, BodyEnvelope, BodySignInput, BodySignedRequest, Envelope, Error,
+    HttpRequest, MaskedSigned, Method, MidasRequest, Scheme, SignInput, Transport, TransportError,
+    TransportErrorKind, decode, prepare, prepare_body, sign,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -108,26 +109,56 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         player: &Player,
         request: &R,
     ) -> Result<R::Response, Error> {
-        let config = &self.inner.config;
-        let app_key = config.app_key()?;
+        let app_key = self.inner.config.app_key()?;
         // Refuse bad input before anything leaves the process, a token fetch included.
         self.envelope(player, 0).validate()?;
         request.validate()?;
+        self.drive(R::API, request.bill_no(), async |token: &AccessToken, remaining: Duration| {
+            self.attempt(player, request, app_key, token, remaining).await
+        })
+        .await
+    }
+
+    /// Sends any Midas 2.0 or xpay request declared with `#[midas_api(scheme = ..)]`: the body
+    /// is serialized once, `pay_sig` (and `signature` where the API requires it) are computed
+    /// over those exact bytes, and those bytes are sent. Same validation and retry rules as
+    /// [`Self::call`], keyed on the request's order id.
+    pub async fn call_body_signed<R: BodySignedRequest + Sync>(
+        &self,
+        player: &Player,
+        request: &R,
+    ) -> Result<R::Response, Error> {
+        let app_key = self.inner.config.payment_key()?;
+        prepare_body(request, &self.body_input(player, app_key, 0))?;
+        self.drive(R::API, request.order_id(), async |token: &AccessToken, remaining: Duration| {
+            self.attempt_body(player, request, app_key, token, remaining).await
+        })
+        .await
+    }
+
+    /// Runs attempts under the retry policy: one place decides what happens after a failure.
+    async fn drive<Response>(
+        &self,
+        api: &'static str,
+        key: Option<&str>,
+        attempt: impl AsyncFn(&AccessToken, Duration) -> Result<Response, Error>,
+    ) -> Result<Response, Error> {
+        let policy = &self.inner.config.retry;
         let started = Instant::now();
         let mut token = self.inner.tokens.token().await?;
         let mut token_refreshed = false;
         let mut may_have_applied = false;
-        let mut attempt = 0;
+        let mut attempts = 0;
         loop {
-            attempt += 1;
-            let remaining = config.retry.deadline().saturating_sub(started.elapsed());
-            let error = match self.attempt(player, request, app_key, &token, remaining).await {
+            attempts += 1;
+            let remaining = policy.deadline().saturating_sub(started.elapsed());
+            let error = match attempt(&token, remaining).await {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
             if may_have_applied && retry::means_already_done(&error) {
-                if let Some(bill_no) = request.bill_no() {
-                    return Err(Error::AlreadyProcessed { api: R::API, bill_no: bill_no.to_owned() });
+                if let Some(key) = key {
+                    return Err(Error::AlreadyProcessed { api, bill_no: key.to_owned() });
                 }
             }
             match retry::decide(&error, token_refreshed) {
@@ -135,15 +166,14 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                     Ok(fresh) => {
                         token = fresh;
                         token_refreshed = true;
-                        continue;
                     }
                     Err(_) => return Err(error),
                 },
                 Decision::Retry => {
                     may_have_applied |= retry::may_have_applied(&error);
-                    let pause = config.retry.backoff(attempt);
-                    let out_of_time = started.elapsed() + pause >= config.retry.deadline();
-                    if attempt >= config.retry.max_attempts() || out_of_time {
+                    let pause = policy.backoff(attempts);
+                    let out_of_time = started.elapsed() + pause >= policy.deadline();
+                    if attempts >= policy.max_attempts() || out_of_time {
                         return Err(error);
                     }
                     tokio::time::sleep(pause).await;
@@ -151,6 +181,86 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                 Decision::Stop => return Err(error),
             }
         }
+    }
+
+    fn body_input<'a>(&'a self, player: &'a Player, app_key: &'a AppKey, ts: i64) -> BodySignInput<'a> {
+        let config = &self.inner.config;
+        BodySignInput {
+            app_key,
+            session_key: player.session_key(),
+            envelope: BodyEnvelope {
+                openid: player.openid(),
+                offer_id: &config.offer_id,
+                ts,
+                zone_id: player.zone_id(),
+                env: config.env,
+                user_ip: player.user_ip(),
+            },
+        }
+    }
+
+    /// One body-signed attempt: stamp, serialize once, sign those bytes, send them, decode.
+    async fn attempt_body<R: BodySignedRequest>(
+        &self,
+        player: &Player,
+        request: &R,
+        app_key: &AppKey,
+        token: &AccessToken,
+        remaining: Duration,
+    ) -> Result<R::Response, Error> {
+        let config = &self.inner.config;
+        let input = self.body_input(player, app_key, self.clock.now_unix());
+        let prepared = prepare_body(request, &input)?;
+        let mut url = ApiUrl::new(&config.base_url, R::PATH, token);
+        match (R::SCHEME, &prepared.signature) {
+            (Scheme::GameV2, Some(signature)) => {
+                url.query("signature", signature.as_str()).query("sig_method", "hmac_sha256");
+                url.query("pay_sig", prepared.pay_sig.as_str());
+            }
+            (_, signature) => {
+                url.query("pay_sig", prepared.pay_sig.as_str());
+                if let Some(signature) = signature {
+                    url.query("signature", signature.as_str());
+                }
+            }
+        }
+        let body = self.send(url, prepared.body, remaining).await?;
+        decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code)).map_err(|error| match error {
+            Error::Api(api) if api.kind().is_signature_rejection() => {
+                // What was signed holds no secret: the path and the body. The body is rebuilt
+                // (same stamp, same bytes) only on this rare path.
+                let signed = prepare_body(request, &input).map(|again| {
+                    let text = String::from_utf8_lossy(&again.body).into_owned();
+                    MaskedSigned { sig: format!("{}&{text}", R::PATH), mp_sig: again.signature.map(|_| text) }
+                });
+                match signed {
+                    Ok(signed) => Error::Api(api.with_signed(signed)),
+                    Err(_) => Error::Api(api),
+                }
+            }
+            other => other,
+        })
+    }
+
+    /// Posts `body` to `url` within `remaining`, and returns the answer body of a 2xx status.
+    async fn send(&self, url: ApiUrl, body: Vec<u8>, remaining: Duration) -> Result<Vec<u8>, Error> {
+        if remaining.is_zero() {
+            return Err(TransportError::new(TransportErrorKind::Timeout, "the call's deadline passed").into());
+        }
+        let config = &self.inner.config;
+        let http = HttpRequest {
+            method: Method::Post,
+            url,
+            body,
+            timeout: config.timeout.min(remaining),
+            max_response_bytes: config.max_response_bytes,
+        };
+        let response = self.inner.transport.send(http).await?;
+        if !(200..300).contains(&response.status) {
+            let message = status_message(&response.body);
+            return Err(TransportError::new(TransportErrorKind::Status(response.status), message).into());
+        }
+        Ok(response.body)
     }
 
     fn envelope<'a>(&'a self, player: &'a Player, ts: i64) -> Envelope<'a> {
@@ -171,7 +281,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         &self,
         player: &Player,
         request: &R,
-        app_key: &midas_core::AppKey,
+        app_key: &AppKey,
         token: &AccessToken,
         remaining: Duration,
     ) -> Result<R::Response, Error> {
@@ -185,25 +295,9 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             envelope,
         };
         let prepared = prepare(request, &input)?;
-        if remaining.is_zero() {
-            return Err(TransportError::new(TransportErrorKind::Timeout, "the call's deadline passed").into());
-        }
-        let http = HttpRequest {
-            method: Method::Post,
-            url: ApiUrl::new(&config.base_url, prepared.path, token),
-            body: prepared.body,
-            timeout: config.timeout.min(remaining),
-            max_response_bytes: config.max_response_bytes,
-        };
-        let response = self.inner.transport.send(http).await?;
-        if !(200..300).contains(&response.status) {
-            return Err(TransportError::new(
-                TransportErrorKind::Status(response.status),
-                status_message(&response.body),
-            )
-            .into());
-        }
-        decode::<R::Response>(R::API, &response.body, R::classify).map_err(|error| match error {
+        let url = ApiUrl::new(&config.base_url, prepared.path, token);
+        let body = self.send(url, prepared.body, remaining).await?;
+        decode::<R::Response>(R::API, &body, R::classify).map_err(|error| match error {
             Error::Api(api) if api.kind().is_signature_rejection() => {
                 let masked = sign::masked_signed(
                     request,

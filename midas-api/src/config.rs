@@ -18,6 +18,8 @@ pub struct Config {
     pub(crate) env: Env,
     pub(crate) production_key: Option<AppKey>,
     pub(crate) sandbox_key: Option<AppKey>,
+    pub(crate) payment_production_key: Option<AppKey>,
+    pub(crate) payment_sandbox_key: Option<AppKey>,
     pub(crate) base_url: String,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
@@ -43,6 +45,8 @@ impl Config {
                 env,
                 production_key: None,
                 sandbox_key: None,
+                payment_production_key: None,
+                payment_sandbox_key: None,
                 base_url: DEFAULT_BASE_URL.to_owned(),
                 timeout: Duration::from_secs(5),
                 retry: RetryPolicy::default(),
@@ -89,6 +93,15 @@ impl Config {
         };
         key.as_ref().ok_or(ValidationError::new(field, Rule::MissingKey(self.env)))
     }
+
+    /// The virtual-payment app key (Midas 2.0 and xpay) of the configured environment.
+    pub(crate) fn payment_key(&self) -> Result<&AppKey, ValidationError> {
+        let (key, field) = match self.env {
+            Env::Production => (&self.payment_production_key, "payment_production_key"),
+            Env::Sandbox => (&self.payment_sandbox_key, "payment_sandbox_key"),
+        };
+        key.as_ref().ok_or(ValidationError::new(field, Rule::MissingKey(self.env)))
+    }
 }
 
 /// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
@@ -108,6 +121,18 @@ impl ConfigBuilder {
     /// The sandbox Midas app key.
     pub fn sandbox_key(mut self, key: AppKey) -> Self {
         self.config.sandbox_key = Some(key);
+        self
+    }
+
+    /// The production virtual-payment AppKey, which signs Midas 2.0 and xpay calls (`pay_sig`).
+    pub fn payment_production_key(mut self, key: AppKey) -> Self {
+        self.config.payment_production_key = Some(key);
+        self
+    }
+
+    /// The sandbox virtual-payment AppKey.
+    pub fn payment_sandbox_key(mut self, key: AppKey) -> Self {
+        self.config.payment_sandbox_key = Some(key);
         self
     }
 
@@ -144,7 +169,10 @@ impl ConfigBuilder {
                 return Err(ValidationError::new(field, Rule::NotEmpty));
             }
         }
-        config.app_key()?;
+        // A client needs a key for its environment: Midas 1.0, virtual payment, or both.
+        if config.payment_key().is_err() {
+            config.app_key()?;
+        }
         config.base_url = checked_base_url(&config.base_url)?;
         check_duration("timeout", config.timeout, Duration::from_millis(1), Duration::from_secs(300))?;
         let max = config.max_response_bytes as u64;

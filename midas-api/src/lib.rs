@@ -49,11 +49,14 @@ mod client;
 mod clock;
 mod config;
 pub mod endpoints;
+mod generations;
 mod player;
 mod retry;
 mod token;
 #[cfg(feature = "reqwest")]
 mod transport_reqwest;
+pub mod v2;
+pub mod xpay;
 
 pub use auth::{AppCredentials, ClassicTokenSource, Session, Sessions, StableTokenSource};
 pub use client::Client;
@@ -62,11 +65,12 @@ pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
 pub use endpoints::{
     CancelPay, CancelPayResponse, GetBalance, GetBalanceResponse, Pay, PayResponse, Present, PresentResponse,
 };
+pub use generations::{GameV2, Xpay};
 pub use midas_core::{
-    AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, DecodeError, Env, Envelope, Error, Hex64,
-    HttpRequest, HttpResponse, MaskedSigned, Method, MidasRequest, Prepared, Rule, SessionKey, SignInput,
-    TokenError, Transport, TransportError, TransportErrorKind, ValidationError, body_signed, prepare, sign,
-    verify,
+    AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, BodyEnvelope, BodySignInput,
+    BodySignedRequest, DecodeError, Env, Envelope, Error, Hex64, HttpRequest, HttpResponse, MaskedSigned,
+    Method, MidasRequest, Prepared, PreparedBody, Rule, Scheme, SessionKey, SignInput, TokenError, Transport,
+    TransportError, TransportErrorKind, ValidationError, body_signed, prepare, prepare_body, sign, verify,
 };
 pub use midas_derive::midas_api;
 pub use player::Player;
@@ -79,6 +83,7 @@ pub use transport_reqwest::ReqwestTransport;
 #[doc(hidden)]
 pub mod __private {
     pub use midas_core::{
-        Envelope, JsonObject, MidasRequest, MpExtra, Params, SignSink, ValidationError, rules,
+        BodySignedRequest, Envelope, JsonObject, MidasRequest, MpExtra, Params, Scheme, SignSink,
+        ValidationError, rules,
     };
 }

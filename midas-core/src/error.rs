@@ -13,6 +13,8 @@ pub enum Rule {
     NotEmpty,
     /// A bill number: 1 to 63 characters of `[0-9A-Za-z_-]`.
     BillNo,
+    /// A Midas 2.0 bill number: as [`Rule::BillNo`], and not starting with `_`.
+    BillNoV2,
     /// The number must not be zero.
     NonZero,
     /// The number must be greater than zero.
@@ -37,6 +39,9 @@ pub enum Rule {
     },
     /// The value must not contain control characters.
     NoControlChars,
+    /// The value is required here (e.g. a session key for an API that needs the player's
+    /// signature).
+    Required,
 }
 
 impl fmt::Display for Rule {
@@ -44,6 +49,9 @@ impl fmt::Display for Rule {
         match self {
             Self::NotEmpty => f.write_str("must not be empty"),
             Self::BillNo => f.write_str("must be 1 to 63 characters of [0-9A-Za-z_-]"),
+            Self::BillNoV2 => {
+                f.write_str("must be 1 to 63 characters of [0-9A-Za-z_-], not starting with `_`")
+            }
             Self::NonZero => f.write_str("must not be zero"),
             Self::Positive => f.write_str("must be greater than zero"),
             Self::MissingKey(env) => write!(f, "no app key is configured for the {env} environment"),
@@ -53,6 +61,7 @@ impl fmt::Display for Rule {
             }
             Self::Range { min, max } => write!(f, "must be between {min} and {max}"),
             Self::NoControlChars => f.write_str("must not contain control characters"),
+            Self::Required => f.write_str("is required by this API"),
         }
     }
 }

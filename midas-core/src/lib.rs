@@ -9,6 +9,7 @@
 //! Services depend on `midas-api`, which re-exports what they need from here.
 
 mod body;
+mod body_request;
 pub mod body_signed;
 mod env;
 mod envelope;
@@ -21,6 +22,7 @@ mod transport;
 pub mod verify;
 
 pub use body::{JsonObject, JsonValue, write_json_string};
+pub use body_request::{BodyEnvelope, BodySignInput, BodySignedRequest, PreparedBody, Scheme, prepare_body};
 pub use env::Env;
 pub use envelope::{Envelope, RESERVED_NAMES};
 pub use error::{
@@ -42,6 +44,14 @@ pub mod rules {
         let valid = (1..=63).contains(&value.len())
             && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if valid { Ok(()) } else { Err(ValidationError::new(field, Rule::BillNo)) }
+    }
+
+    /// A Midas 2.0 bill number: `[0-9A-Za-z_-]{1,63}`, not starting with `_`.
+    pub fn bill_no_v2(field: &'static str, value: &str) -> Result<(), ValidationError> {
+        if bill_no(field, value).is_err() || value.starts_with('_') {
+            return Err(ValidationError::new(field, Rule::BillNoV2));
+        }
+        Ok(())
     }
 
     /// Not zero.

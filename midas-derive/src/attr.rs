@@ -2,19 +2,30 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, LitStr, Token, Type};
+use syn::{Attribute, LitBool, LitStr, Token, Type};
 
 use crate::valid::Errors;
 
-/// `#[midas_api(path = "..", response = Type, sandbox_path = "..")]`.
+/// `#[midas_api(path = "..", response = Type, sandbox_path = "..", scheme = "..",
+/// user_signature = bool, openid = bool)]`.
 pub(crate) struct ApiAttr {
     pub(crate) path: Option<LitStr>,
     pub(crate) sandbox_path: Option<LitStr>,
     pub(crate) response: Option<Type>,
+    pub(crate) scheme: Option<LitStr>,
+    pub(crate) user_signature: Option<LitBool>,
+    pub(crate) openid: Option<LitBool>,
 }
 
 pub(crate) fn parse_api_attr(args: TokenStream) -> syn::Result<ApiAttr> {
-    let mut attr = ApiAttr { path: None, sandbox_path: None, response: None };
+    let mut attr = ApiAttr {
+        path: None,
+        sandbox_path: None,
+        response: None,
+        scheme: None,
+        user_signature: None,
+        openid: None,
+    };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("path") {
             set_once(&meta, &mut attr.path, "path", |meta| meta.value()?.parse())
@@ -22,9 +33,15 @@ pub(crate) fn parse_api_attr(args: TokenStream) -> syn::Result<ApiAttr> {
             set_once(&meta, &mut attr.sandbox_path, "sandbox_path", |meta| meta.value()?.parse())
         } else if meta.path.is_ident("response") {
             set_once(&meta, &mut attr.response, "response", |meta| meta.value()?.parse())
+        } else if meta.path.is_ident("scheme") {
+            set_once(&meta, &mut attr.scheme, "scheme", |meta| meta.value()?.parse())
+        } else if meta.path.is_ident("user_signature") {
+            set_once(&meta, &mut attr.user_signature, "user_signature", |meta| meta.value()?.parse())
+        } else if meta.path.is_ident("openid") {
+            set_once(&meta, &mut attr.openid, "openid", |meta| meta.value()?.parse())
         } else {
             Err(meta.error(format!(
-                "unknown key `{}` in #[midas_api]; expected `path`, `response` or `sandbox_path`",
+                "unknown key `{}` in #[midas_api]; expected `path`, `response`, `sandbox_path`, `scheme`, `user_signature` or `openid`",
                 path_text(&meta.path)
             )))
         }
@@ -40,6 +57,7 @@ pub(crate) struct FieldAttr {
     pub(crate) bill_no: Option<Span>,
     pub(crate) non_zero: Option<Span>,
     pub(crate) positive: Option<Span>,
+    pub(crate) key: Option<Span>,
 }
 
 pub(crate) fn parse_field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr {
@@ -55,9 +73,11 @@ pub(crate) fn parse_field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Fie
                 set_once(&meta, &mut field.non_zero, "non_zero", flag("non_zero"))
             } else if meta.path.is_ident("positive") {
                 set_once(&meta, &mut field.positive, "positive", flag("positive"))
+            } else if meta.path.is_ident("key") {
+                set_once(&meta, &mut field.key, "key", flag("key"))
             } else {
                 Err(meta.error(format!(
-                    "unknown key `{}` in #[midas]; expected `rename = \"..\"`, `bill_no`, `non_zero` or `positive`",
+                    "unknown key `{}` in #[midas]; expected `rename = \"..\"`, `bill_no`, `key`, `non_zero` or `positive`",
                     path_text(&meta.path)
                 )))
             }

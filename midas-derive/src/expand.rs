@@ -9,6 +9,7 @@ use syn::{Item, ItemStruct};
 
 use crate::ast::{self, Field, ValueKind};
 use crate::attr::{ApiAttr, is_consumed, parse_api_attr, reject_struct_attrs};
+use crate::scheme::Scheme;
 use crate::valid::{self, Errors};
 
 /// The struct as written (minus `#[midas]` attributes), then its impl or every error found. The
@@ -53,7 +54,7 @@ const GENERIC: &str =
 
 const NOT_A_STRUCT: &str = "#[midas_api] declares a request and goes on a struct with named fields";
 
-/// The `MidasRequest` impl, or `None` when an error was recorded.
+/// The request impl, or `None` when an error was recorded.
 fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) -> Option<TokenStream> {
     reject_struct_attrs(&item.attrs, errors);
     if !item.generics.params.is_empty() {
@@ -61,17 +62,24 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
     } else if let Some(where_clause) = &item.generics.where_clause {
         errors.spanned(where_clause, GENERIC);
     }
+    let scheme = Scheme::parse(attr.and_then(|attr| attr.scheme.as_ref()), errors);
     let fields = ast::fields(item, errors);
     if let Some(fields) = &fields {
-        valid::fields(fields, errors);
+        // Under an unknown scheme the reserved names are unknown too; check the rest.
+        valid::fields(fields, scheme.unwrap_or(Scheme::MidasV1), errors);
     }
-    let attr = attr?;
+    let (attr, scheme) = (attr?, scheme?);
+    valid::scheme_keys(attr, scheme, errors);
     let paths = match &attr.path {
+        Some(path) if scheme.is_body_signed() => Some((path.value(), String::new())),
         Some(path) => Some(valid::paths(path, attr.sandbox_path.as_ref(), errors)),
         None => {
             errors.at(
                 Span::call_site(),
-                "missing `path`: write #[midas_api(path = \"/cgi-bin/midas/<api>\", response = ..)]",
+                format!(
+                    "missing `path`: write #[midas_api(path = \"{}<api>\", response = ..)]",
+                    scheme.prefix()
+                ),
             );
             None
         }
@@ -89,31 +97,61 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
 
     let ident = &item.ident;
     let api = path.rsplit('/').next().unwrap_or_default().to_owned();
-    let validate = fields.iter().map(validation);
-    let bill_no = bill_no_accessor(&fields);
-    let writes = signing_order(&fields);
+    let validate = fields.iter().map(|field| validation(field, scheme));
+    let key = key_accessor(&fields);
     let body = fields.iter().map(|field| {
         let (wire, name) = (&field.wire, field.ident);
         quote! { body.field(#wire, &self.#name); }
     });
     // A `#[cfg]` below `#[midas_api]` stays on the struct; the impl goes with it.
-    let cfgs = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
+    let cfgs: Vec<_> = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
     let p = quote!(::midas_api::__private);
+    let common = quote! {
+        type Response = #response;
+        const API: &'static str = #api;
+        const PATH: &'static str = #path;
+
+        fn validate(&self) -> ::core::result::Result<(), #p::ValidationError> {
+            #(#validate)*
+            ::core::result::Result::Ok(())
+        }
+
+        fn write_body_fields(&self, body: &mut #p::JsonObject<'_>) {
+            #(#body)*
+        }
+    };
+    if scheme.is_body_signed() {
+        let scheme_tokens = match scheme {
+            Scheme::GameV2 => quote!(#p::Scheme::GameV2),
+            _ => quote!(#p::Scheme::Xpay),
+        };
+        // Midas 2.0 requires the player's signature on every API; xpay on some.
+        let user_signature =
+            attr.user_signature.as_ref().map_or(scheme == Scheme::GameV2, syn::LitBool::value);
+        let openid = attr.openid.as_ref().is_none_or(syn::LitBool::value);
+        return Some(quote! {
+            #(#cfgs)*
+            impl #p::BodySignedRequest for #ident {
+                #common
+                const SCHEME: #p::Scheme = #scheme_tokens;
+                const USER_SIGNATURE: bool = #user_signature;
+                const OPENID: bool = #openid;
+
+                fn order_id(&self) -> ::core::option::Option<&str> {
+                    #key
+                }
+            }
+        });
+    }
+    let writes = signing_order(&fields);
     Some(quote! {
         #(#cfgs)*
         impl #p::MidasRequest for #ident {
-            type Response = #response;
-            const API: &'static str = #api;
-            const PATH: &'static str = #path;
+            #common
             const SANDBOX_PATH: &'static str = #sandbox_path;
 
-            fn validate(&self) -> ::core::result::Result<(), #p::ValidationError> {
-                #(#validate)*
-                ::core::result::Result::Ok(())
-            }
-
             fn bill_no(&self) -> ::core::option::Option<&str> {
-                #bill_no
+                #key
             }
 
             fn write_params<S: #p::SignSink + ?::core::marker::Sized>(
@@ -125,21 +163,20 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
                 let mut params = #p::Params::new(sink);
                 #(#writes)*
             }
-
-            fn write_body_fields(&self, body: &mut #p::JsonObject<'_>) {
-                #(#body)*
-            }
         }
     })
 }
 
 /// The checks of one field: its declared rules, and "never send an empty string".
-fn validation(field: &Field<'_>) -> TokenStream {
+fn validation(field: &Field<'_>, scheme: Scheme) -> TokenStream {
     let p = quote!(::midas_api::__private::rules);
     let wire = &field.wire;
     let value = format_ident!("value");
     let mut checks = Vec::new();
     match field.kind {
+        ValueKind::Text if field.attr.bill_no.is_some() && scheme == Scheme::GameV2 => {
+            checks.push(quote!(#p::bill_no_v2(#wire, #value)?;));
+        }
         ValueKind::Text if field.attr.bill_no.is_some() => checks.push(quote!(#p::bill_no(#wire, #value)?;)),
         ValueKind::Text => checks.push(quote!(#p::not_empty(#wire, #value)?;)),
         ValueKind::Integer | ValueKind::TypeParameter | ValueKind::Unsupported => {}
@@ -161,8 +198,9 @@ fn validation(field: &Field<'_>) -> TokenStream {
     }
 }
 
-fn bill_no_accessor(fields: &[Field<'_>]) -> TokenStream {
-    match fields.iter().find(|field| field.attr.bill_no.is_some()) {
+/// The idempotency key kept across retries.
+fn key_accessor(fields: &[Field<'_>]) -> TokenStream {
+    match valid::key_field(fields) {
         Some(field) if field.optional => {
             let name = field.ident;
             quote!(::core::option::Option::as_deref(&self.#name))

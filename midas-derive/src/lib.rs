@@ -19,15 +19,21 @@
 mod ast;
 mod attr;
 mod expand;
+mod scheme;
 mod valid;
 
 use proc_macro::TokenStream;
 
-/// Declares a Midas 1.0 endpoint on a request struct.
+/// Declares a Midas endpoint on a request struct.
 ///
-/// Keys: `path = "/cgi-bin/midas/<api>"` (required), `response = Type` (required),
-/// `sandbox_path = "..."` (defaults to `sandbox/` inserted after `/cgi-bin/midas/`).
+/// Keys: `path = ".."` (required), `response = Type` (required), `scheme = "midas_v1"` (the
+/// default), `"game_v2"` (Midas 2.0, `/wxa/game/*`) or `"xpay"` (`/xpay/*`).
+/// Midas 1.0 only: `sandbox_path = ".."` (defaults to `sandbox/` inserted after
+/// `/cgi-bin/midas/`). Body-signed schemes only: `user_signature = bool` (whether the
+/// player's `signature` is required; default true for `game_v2`, false for `xpay`) and
+/// `openid = bool` (whether the body carries the player's openid; default true).
 /// Field attributes: `#[midas(rename = "wire_name")]`, `#[midas(bill_no)]`,
+/// `#[midas(key)]` (the idempotency key, when there are several bill numbers),
 /// `#[midas(non_zero)]`, `#[midas(positive)]`.
 #[proc_macro_attribute]
 pub fn midas_api(args: TokenStream, input: TokenStream) -> TokenStream {

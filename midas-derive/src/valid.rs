@@ -7,6 +7,8 @@ use quote::ToTokens;
 use syn::LitStr;
 
 use crate::ast::{Field, ValueKind};
+use crate::attr::ApiAttr;
+use crate::scheme::Scheme;
 
 /// Collects errors so one compile shows every mistake.
 #[derive(Default)]
@@ -37,10 +39,45 @@ impl Errors {
     }
 }
 
-/// The common parameters the client fills in, and the names it adds while signing.
-const ENVELOPE: [&str; 7] = ["appid", "offer_id", "openid", "pf", "ts", "user_ip", "zone_id"];
-
 const MIDAS_PREFIX: &str = "/cgi-bin/midas/";
+
+/// Checks the keys that only some schemes take, and the path of a body-signed scheme (one path
+/// for both environments, under the scheme's prefix).
+pub(crate) fn scheme_keys(attr: &ApiAttr, scheme: Scheme, errors: &mut Errors) {
+    if scheme.is_body_signed() {
+        if let Some(sandbox) = &attr.sandbox_path {
+            errors.spanned(
+                sandbox,
+                format!("{} has no sandbox path: the body field `env` picks the environment (and the key); remove `sandbox_path`", scheme.name()),
+            );
+        }
+        if let Some(path) = &attr.path {
+            check_path(path, "path", errors);
+            if !path.value().starts_with(scheme.prefix()) {
+                errors.spanned(
+                    path,
+                    format!(
+                        "{} paths are under `{}`, e.g. \"{}pay\"",
+                        scheme.name(),
+                        scheme.prefix(),
+                        scheme.prefix()
+                    ),
+                );
+            }
+        }
+    } else {
+        for (key, given) in
+            [("user_signature", attr.user_signature.as_ref()), ("openid", attr.openid.as_ref())]
+        {
+            if let Some(given) = given {
+                errors.spanned(
+                    given,
+                    format!("`{key}` applies to the body-signed schemes (\"game_v2\", \"xpay\"); Midas 1.0 sends `mp_sig` whenever the player's session key is set"),
+                );
+            }
+        }
+    }
+}
 
 /// Checks `path` and returns the sandbox path (given or derived).
 pub(crate) fn paths(path: &LitStr, sandbox_path: Option<&LitStr>, errors: &mut Errors) -> (String, String) {
@@ -92,12 +129,12 @@ fn check_path(lit: &LitStr, key: &str, errors: &mut Errors) {
     }
 }
 
-/// Checks every field: wire names, reserved names, duplicates, types, and rule attributes.
-pub(crate) fn fields(fields: &[Field<'_>], errors: &mut Errors) {
+/// Checks every field: wire names, reserved names, duplicates, types, rule attributes and the
+/// idempotency key.
+pub(crate) fn fields(fields: &[Field<'_>], scheme: Scheme, errors: &mut Errors) {
     let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
-    let mut bill_no: Option<&Field<'_>> = None;
     for field in fields {
-        wire_name(field, errors);
+        wire_name(field, scheme, errors);
         if let Some(first) = seen.get(field.wire.as_str()) {
             errors.at(
                 field.wire_span,
@@ -110,19 +147,60 @@ pub(crate) fn fields(fields: &[Field<'_>], errors: &mut Errors) {
             seen.insert(&field.wire, field);
         }
         value_type(field, errors);
-        if let Some(span) = field.attr.bill_no {
-            match bill_no {
-                Some(first) => errors.at(
-                    span,
-                    format!("a request has one bill_no, its idempotency key, and it is already `{}`; remove this #[midas(bill_no)]", first.ident),
+    }
+    idempotency_key(fields, errors);
+}
+
+/// The idempotency key kept across retries: the field marked `#[midas(key)]`, or else the only
+/// `#[midas(bill_no)]` field.
+pub(crate) fn key_field<'f, 'a>(fields: &'f [Field<'a>]) -> Option<&'f Field<'a>> {
+    fields.iter().find(|field| field.attr.key.is_some()).or_else(|| {
+        let mut bill_nos = fields.iter().filter(|field| field.attr.bill_no.is_some());
+        match (bill_nos.next(), bill_nos.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    })
+}
+
+fn idempotency_key(fields: &[Field<'_>], errors: &mut Errors) {
+    let mut keys = fields.iter().filter_map(|field| field.attr.key.map(|span| (field, span)));
+    if let Some((first, _)) = keys.next() {
+        for (_, span) in keys {
+            errors.at(
+                span,
+                format!(
+                    "a request has one idempotency key, and it is already `{}`; remove this #[midas(key)]",
+                    first.ident
                 ),
-                None => bill_no = Some(field),
+            );
+        }
+        if first.kind == ValueKind::Integer {
+            if let Some(span) = first.attr.key {
+                errors.at(
+                    span,
+                    format!(
+                        "#[midas(key)] marks the order id kept across retries, a `String`, but `{}` is `{}`",
+                        first.ident,
+                        first.type_name()
+                    ),
+                );
             }
+        }
+        return;
+    }
+    let mut bill_nos = fields.iter().filter(|field| field.attr.bill_no.is_some());
+    if let (Some(first), Some(second)) = (bill_nos.next(), bill_nos.next()) {
+        if let Some(span) = second.attr.bill_no {
+            errors.at(
+                span,
+                format!("`{}` and `{}` are both bill numbers; mark the one kept across retries (this call's own order id) with #[midas(bill_no, key)]", first.ident, second.ident),
+            );
         }
     }
 }
 
-fn wire_name(field: &Field<'_>, errors: &mut Errors) {
+fn wire_name(field: &Field<'_>, scheme: Scheme, errors: &mut Errors) {
     let wire = field.wire.as_str();
     let via = if field.renamed { format!("this field is renamed to `{wire}`, but ") } else { String::new() };
     if wire.is_empty() {
@@ -140,12 +218,17 @@ fn wire_name(field: &Field<'_>, errors: &mut Errors) {
             )
         };
         errors.at(field.wire_span, message);
-    } else if ENVELOPE.contains(&wire) {
+    } else if scheme.envelope().contains(&wire) {
+        let every = if scheme == Scheme::MidasV1 {
+            "every Midas request".to_owned()
+        } else {
+            format!("every {} request", scheme.name())
+        };
         errors.at(
             field.wire_span,
-            format!("{via}`{wire}` is part of every Midas request and is filled in by the client; remove this field"),
+            format!("{via}`{wire}` is part of {every} and is filled in by the client; remove this field"),
         );
-    } else if matches!(wire, "sig" | "mp_sig") {
+    } else if scheme.computed().contains(&wire) {
         errors.at(
             field.wire_span,
             format!("{via}`{wire}` is computed by the client when it signs; remove this field"),

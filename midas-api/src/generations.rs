@@ -1,0 +1,121 @@
+//! The Midas 2.0 and xpay calls, beside the 1.0 calls of [`Client`].
+
+use midas_core::{Error, Transport};
+
+use crate::client::Client;
+use crate::player::Player;
+use crate::token::TokenSource;
+use crate::{v2, xpay};
+
+/// The Midas 2.0 calls of a client: `client.v2().pay(..)`. Same validation and retry rules as
+/// the 1.0 calls, keyed on each request's `bill_no`.
+#[derive(Debug)]
+pub struct GameV2<'a, T, K> {
+    client: &'a Client<T, K>,
+}
+
+/// The xpay calls of a client: `client.xpay().currency_pay(..)`. Same validation and retry
+/// rules, keyed on each request's `order_id`.
+#[derive(Debug)]
+pub struct Xpay<'a, T, K> {
+    client: &'a Client<T, K>,
+}
+
+impl<T: Transport, K: TokenSource> Client<T, K> {
+    /// The Midas 2.0 (`/wxa/game/*`) calls.
+    pub fn v2(&self) -> GameV2<'_, T, K> {
+        GameV2 { client: self }
+    }
+
+    /// The xpay (`/xpay/*`) calls.
+    pub fn xpay(&self) -> Xpay<'_, T, K> {
+        Xpay { client: self }
+    }
+}
+
+impl<T: Transport, K: TokenSource> GameV2<'_, T, K> {
+    /// `pay_v2.getBalance`.
+    pub async fn get_balance(&self, player: &Player) -> Result<v2::BalanceResponse, Error> {
+        self.client.call_body_signed(player, &v2::GetBalance {}).await
+    }
+
+    /// `pay_v2.pay`.
+    pub async fn pay(&self, player: &Player, request: v2::Pay) -> Result<v2::PayResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `pay_v2.cancelPay` (partial refunds allowed).
+    pub async fn cancel_pay(
+        &self,
+        player: &Player,
+        request: v2::CancelPay,
+    ) -> Result<v2::CancelPayResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `pay_v2.present`.
+    pub async fn present(&self, player: &Player, request: v2::Present) -> Result<v2::PresentResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `pay_v2.queryOrder`.
+    pub async fn query_order(
+        &self,
+        player: &Player,
+        request: v2::QueryOrder,
+    ) -> Result<v2::QueryOrderResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+}
+
+impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
+    /// `query_user_balance`.
+    pub async fn query_user_balance(&self, player: &Player) -> Result<xpay::UserBalanceResponse, Error> {
+        self.client.call_body_signed(player, &xpay::QueryUserBalance {}).await
+    }
+
+    /// `currency_pay`.
+    pub async fn currency_pay(
+        &self,
+        player: &Player,
+        request: xpay::CurrencyPay,
+    ) -> Result<xpay::CurrencyPayResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `cancel_currency_pay`.
+    pub async fn cancel_currency_pay(
+        &self,
+        player: &Player,
+        request: xpay::CancelCurrencyPay,
+    ) -> Result<xpay::CancelCurrencyPayResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `present_currency`.
+    pub async fn present_currency(
+        &self,
+        player: &Player,
+        request: xpay::PresentCurrency,
+    ) -> Result<xpay::PresentCurrencyResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `query_order`.
+    pub async fn query_order(
+        &self,
+        player: &Player,
+        request: xpay::QueryOrder,
+    ) -> Result<xpay::QueryOrderResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+
+    /// `notify_provide_goods` (the player's openid is not sent).
+    pub async fn notify_provide_goods(
+        &self,
+        player: &Player,
+        request: xpay::NotifyProvideGoods,
+    ) -> Result<xpay::NotifyProvideGoodsResponse, Error> {
+        self.client.call_body_signed(player, &request).await
+    }
+}

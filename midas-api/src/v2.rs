@@ -1,0 +1,148 @@
+//! Midas 2.0 for mini games (`/wxa/game/*`), declared with the same attribute as 1.0.
+//!
+//! The body carries `env` (0 production, 1 sandbox), which also picks the virtual-payment
+//! AppKey; there is no sandbox path. `pay_sig` and the player's `signature` are computed over
+//! the exact body bytes sent. Errcodes mean other things than in 1.0: 90010 is the `signature`
+//! error, 90011 the `pay_sig` error, 90016 an expired session, 90019 an unknown order.
+
+use serde::Deserialize;
+
+use crate::midas_api;
+
+/// `pay_v2.getBalance`: the player's balance and totals.
+#[midas_api(scheme = "game_v2", path = "/wxa/game/getbalance", response = BalanceResponse)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GetBalance {}
+
+/// The answer to [`GetBalance`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct BalanceResponse {
+    /// Coins, gifted ones included.
+    pub balance: i64,
+    /// Gifted coins (1.0's `gen_balance`).
+    pub present_balance: i64,
+    /// Coins topped up in total (1.0's `save_amt`).
+    pub sum_save: i64,
+    /// Coins received as gifts in total (1.0's `present_sum`).
+    pub sum_present: i64,
+    /// Historical total of coins (1.0's `save_sum`).
+    pub sum_balance: i64,
+    /// Coins spent in total (1.0's `cost_sum`).
+    pub sum_cost: i64,
+    /// Whether the player qualifies for a first top-up.
+    #[serde(deserialize_with = "midas_core::bool_or_int")]
+    pub first_save: bool,
+}
+
+/// `pay_v2.pay`: deduct coins. `bill_no` is kept across retries (idempotent for 48 hours).
+#[midas_api(scheme = "game_v2", path = "/wxa/game/pay", response = PayResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pay {
+    /// Coins to deduct; more than zero.
+    #[midas(positive)]
+    pub amount: i64,
+    /// The order number: `[0-9A-Za-z_-]{1,63}`, not starting with `_`.
+    #[midas(bill_no)]
+    pub bill_no: String,
+    /// The item bought.
+    pub payitem: Option<String>,
+    /// A remark for the statement.
+    pub remark: Option<String>,
+}
+
+/// The answer to [`Pay`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PayResponse {
+    /// The order number.
+    pub bill_no: String,
+    /// The balance after the deduction.
+    pub balance: i64,
+    /// Gifted coins the deduction used (1.0's `used_gen_amt`).
+    pub used_present_amount: i64,
+}
+
+/// `pay_v2.cancelPay`: refund (part of) a deduction. Several partial refunds may follow one
+/// pay, each with its own new `bill_no`, as long as they add up to at most the paid amount.
+#[midas_api(scheme = "game_v2", path = "/wxa/game/cancelpay", response = CancelPayResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelPay {
+    /// The `bill_no` of the pay to refund.
+    #[midas(bill_no)]
+    pub pay_bill_no: String,
+    /// This refund's own order number, kept across retries.
+    #[midas(bill_no, key)]
+    pub bill_no: String,
+    /// Coins to refund; more than zero.
+    #[midas(positive)]
+    pub amount: i64,
+}
+
+/// The answer to [`CancelPay`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CancelPayResponse {
+    /// The refund's order number.
+    pub bill_no: String,
+    /// The balance after the refund (sent by newer revisions of the API).
+    #[serde(default)]
+    pub balance: Option<i64>,
+}
+
+/// `pay_v2.present`: gift coins.
+#[midas_api(scheme = "game_v2", path = "/wxa/game/present", response = PresentResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Present {
+    /// Coins to gift; more than zero.
+    #[midas(positive)]
+    pub amount: i64,
+    /// The gift's order number.
+    #[midas(bill_no)]
+    pub bill_no: String,
+}
+
+/// The answer to [`Present`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PresentResponse {
+    /// The gift's order number.
+    pub bill_no: String,
+    /// The balance after the gift.
+    pub balance: i64,
+}
+
+/// `pay_v2.queryOrder` (`/wxa/game/queryorderinfo`): the state of an order.
+#[midas_api(scheme = "game_v2", path = "/wxa/game/queryorderinfo", response = QueryOrderResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOrder {
+    /// The order number to look up.
+    pub out_trade_no: String,
+    /// 1 game coins, 2 direct item purchase.
+    #[midas(positive)]
+    pub biz_id: u8,
+}
+
+/// The answer to [`QueryOrder`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct QueryOrderResponse {
+    /// The order number.
+    pub out_trade_no: String,
+    /// 1 unpaid, 2 paid.
+    pub pay_state: i64,
+    /// 1 not delivered, 2 delivered.
+    pub deliver_state: i64,
+    /// The product, when there is one.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// When payment finished (UNIX seconds).
+    #[serde(default)]
+    pub pay_finish_time: Option<i64>,
+    /// The merchant order number.
+    #[serde(default)]
+    pub mch_order_no: Option<String>,
+    /// The WeChat Pay transaction id.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+}

@@ -1,0 +1,160 @@
+//! Virtual payment for mini programs (`/xpay/*`), declared with the same attribute.
+//!
+//! Like Midas 2.0 the body carries `env` and is signed as sent (`pay_sig`; `signature` where
+//! the API requires the player's session). Errcodes are the 268490xxx family: 268490004
+//! means the same operation already succeeded.
+
+use serde::Deserialize;
+
+use crate::midas_api;
+
+/// `query_user_balance`: the player's balance.
+#[midas_api(scheme = "xpay", path = "/xpay/query_user_balance", response = UserBalanceResponse, user_signature = true)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryUserBalance {}
+
+/// The answer to [`QueryUserBalance`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct UserBalanceResponse {
+    /// Coins, gifted ones included.
+    pub balance: i64,
+    /// Gifted coins.
+    pub present_balance: i64,
+    /// Coins topped up in total.
+    pub sum_save: i64,
+    /// Coins received as gifts in total.
+    pub sum_present: i64,
+    /// Historical total of coins.
+    pub sum_balance: i64,
+    /// Coins spent in total.
+    pub sum_cost: i64,
+    /// Whether the player qualifies for a first top-up.
+    #[serde(deserialize_with = "midas_core::bool_or_int")]
+    pub first_save_flag: bool,
+}
+
+/// `currency_pay`: deduct coins; `order_id` is kept across retries.
+#[midas_api(scheme = "xpay", path = "/xpay/currency_pay", response = CurrencyPayResponse, user_signature = true)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrencyPay {
+    /// Coins to deduct; more than zero.
+    #[midas(positive)]
+    pub amount: i64,
+    /// The order id: `[0-9A-Za-z_-]{1,63}`.
+    #[midas(bill_no)]
+    pub order_id: String,
+    /// Items, as the JSON text the API documents (e.g. `[{"productid":"id","unit_price":1,"quantity":1}]`).
+    pub payitem: Option<String>,
+    /// A remark for the statement.
+    pub remark: Option<String>,
+}
+
+/// The answer to [`CurrencyPay`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CurrencyPayResponse {
+    /// The order id.
+    pub order_id: String,
+    /// The balance after the deduction.
+    pub balance: i64,
+    /// Gifted coins the deduction used.
+    pub used_present_amount: i64,
+}
+
+/// `cancel_currency_pay`: refund a `currency_pay`, with a new order id of its own.
+#[midas_api(scheme = "xpay", path = "/xpay/cancel_currency_pay", response = CancelCurrencyPayResponse, user_signature = true)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelCurrencyPay {
+    /// The `order_id` of the pay to refund.
+    #[midas(bill_no)]
+    pub pay_order_id: String,
+    /// This refund's own order id, kept across retries.
+    #[midas(bill_no, key)]
+    pub order_id: String,
+    /// Coins to refund; more than zero.
+    #[midas(positive)]
+    pub amount: i64,
+}
+
+/// The answer to [`CancelCurrencyPay`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CancelCurrencyPayResponse {
+    /// The refund's order id.
+    pub order_id: String,
+}
+
+/// `present_currency`: gift coins. There is no lookup by order id, so retries go on until
+/// success or 268490004 (already succeeded).
+#[midas_api(scheme = "xpay", path = "/xpay/present_currency", response = PresentCurrencyResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresentCurrency {
+    /// The gift's order id.
+    #[midas(bill_no)]
+    pub order_id: String,
+    /// Coins to gift; more than zero.
+    #[midas(positive)]
+    pub amount: i64,
+}
+
+/// The answer to [`PresentCurrency`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct PresentCurrencyResponse {
+    /// The balance after the gift.
+    pub balance: i64,
+    /// The gift's order id.
+    pub order_id: String,
+    /// Gifted coins after the gift.
+    pub present_balance: i64,
+}
+
+/// `query_order`: an order's state.
+#[midas_api(scheme = "xpay", path = "/xpay/query_order", response = QueryOrderResponse)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOrder {
+    /// The order id to look up.
+    #[midas(bill_no)]
+    pub order_id: String,
+}
+
+/// The answer to [`QueryOrder`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct QueryOrderResponse {
+    /// The order.
+    pub order: Order,
+}
+
+/// An xpay order as `query_order` describes it (the fields a game server acts on; others are
+/// ignored).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Order {
+    /// The order id.
+    pub order_id: String,
+    /// 1 created, 2 paid, 3 delivering, 4 delivered, 5 refunded, 6 closed, …
+    pub status: i64,
+    /// The order's amount.
+    #[serde(default)]
+    pub order_fee: Option<i64>,
+    /// The WeChat order id.
+    #[serde(default)]
+    pub wx_order_id: Option<String>,
+}
+
+/// `notify_provide_goods`: mark a cash order delivered after push delivery failed. Its body
+/// carries no openid.
+#[midas_api(scheme = "xpay", path = "/xpay/notify_provide_goods", response = NotifyProvideGoodsResponse, openid = false)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyProvideGoods {
+    /// The order id.
+    #[midas(bill_no)]
+    pub order_id: String,
+}
+
+/// The (empty) answer to [`NotifyProvideGoods`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct NotifyProvideGoodsResponse {}
