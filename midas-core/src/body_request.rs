@@ -108,12 +108,10 @@ impl BodyEnvelope<'_> {
             required.extend([("offer_id", self.offer_id), ("zone_id", self.zone_id)]);
         }
         for (field, value) in required {
-            if value.is_empty() {
-                return Err(ValidationError::new(field, Rule::NotEmpty));
-            }
+            crate::rules::text(field, value)?;
         }
-        if self.user_ip == Some("") {
-            return Err(ValidationError::new("user_ip", Rule::NotEmpty));
+        if let Some(user_ip) = self.user_ip {
+            crate::rules::text("user_ip", user_ip)?;
         }
         Ok(())
     }

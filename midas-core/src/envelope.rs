@@ -1,7 +1,7 @@
 //! The common parameters every Midas 1.0 request carries.
 
+use crate::ValidationError;
 use crate::body::JsonObject;
-use crate::{Rule, ValidationError};
 
 /// Names the client fills in on every request, plus the names it adds while signing. A request
 /// struct may not declare a field with any of these wire names.
@@ -29,8 +29,8 @@ pub struct Envelope<'a> {
 }
 
 impl Envelope<'_> {
-    /// Refuses empty identifiers (and an empty `user_ip` given as `Some("")`: absent optionals
-    /// are left out, never sent empty).
+    /// Refuses empty identifiers and control characters (and an empty `user_ip` given as
+    /// `Some("")`: absent optionals are left out, never sent empty).
     pub fn validate(&self) -> Result<(), ValidationError> {
         let required = [
             ("appid", self.appid),
@@ -40,12 +40,10 @@ impl Envelope<'_> {
             ("pf", self.pf),
         ];
         for (field, value) in required {
-            if value.is_empty() {
-                return Err(ValidationError::new(field, Rule::NotEmpty));
-            }
+            crate::rules::text(field, value)?;
         }
-        if self.user_ip == Some("") {
-            return Err(ValidationError::new("user_ip", Rule::NotEmpty));
+        if let Some(user_ip) = self.user_ip {
+            crate::rules::text("user_ip", user_ip)?;
         }
         Ok(())
     }

@@ -64,8 +64,15 @@ pub mod rules {
         if *value > T::default() { Ok(()) } else { Err(ValidationError::new(field, Rule::Positive)) }
     }
 
-    /// Not empty (strings).
-    pub fn not_empty(field: &'static str, value: &str) -> Result<(), ValidationError> {
-        if value.is_empty() { Err(ValidationError::new(field, Rule::NotEmpty)) } else { Ok(()) }
+    /// Text Midas can take: not empty (absent optionals are left out, never sent empty), and
+    /// without control characters (a newline or NUL in a signed value is never meant).
+    pub fn text(field: &'static str, value: &str) -> Result<(), ValidationError> {
+        if value.is_empty() {
+            Err(ValidationError::new(field, Rule::NotEmpty))
+        } else if value.chars().any(char::is_control) {
+            Err(ValidationError::new(field, Rule::NoControlChars))
+        } else {
+            Ok(())
+        }
     }
 }

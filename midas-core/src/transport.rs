@@ -129,8 +129,9 @@ pub struct HttpRequest {
     pub max_response_bytes: usize,
 }
 
-/// The answer: status and body bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The answer: status and body bytes. `Debug` shows the body's length only: a token answer
+/// carries the access token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status code.
     pub status: u16,
@@ -155,5 +156,14 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
         request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send {
         (**self).send(request)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
     }
 }

@@ -167,7 +167,7 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
     })
 }
 
-/// The checks of one field: its declared rules, and "never send an empty string".
+/// The checks of one field: its declared rules, and "never send empty or control text".
 fn validation(field: &Field<'_>, scheme: Scheme) -> TokenStream {
     let p = quote!(::midas_api::__private::rules);
     let wire = &field.wire;
@@ -178,7 +178,7 @@ fn validation(field: &Field<'_>, scheme: Scheme) -> TokenStream {
             checks.push(quote!(#p::bill_no_v2(#wire, #value)?;));
         }
         ValueKind::Text if field.attr.bill_no.is_some() => checks.push(quote!(#p::bill_no(#wire, #value)?;)),
-        ValueKind::Text => checks.push(quote!(#p::not_empty(#wire, #value)?;)),
+        ValueKind::Text => checks.push(quote!(#p::text(#wire, #value)?;)),
         ValueKind::Integer | ValueKind::TypeParameter | ValueKind::Unsupported => {}
     }
     if field.attr.non_zero.is_some() {

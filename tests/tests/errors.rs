@@ -146,6 +146,21 @@ async fn bad_requests_are_refused_before_anything_is_sent() {
         "user_ip",
         Rule::NotEmpty,
     );
+    assert_refused(
+        client.pay(&player, Pay { pay_item: Some("item\n1".into()), ..pay(1, "b") }).await.unwrap_err(),
+        "pay_item",
+        Rule::NoControlChars,
+    );
+    assert_refused(
+        client.pay(&player, Pay { app_remark: Some("a\0b".into()), ..pay(1, "b") }).await.unwrap_err(),
+        "app_remark",
+        Rule::NoControlChars,
+    );
+    assert_refused(
+        client.get_balance(&Player::new("odkx\n20")).await.unwrap_err(),
+        "openid",
+        Rule::NoControlChars,
+    );
     assert_eq!(client.transport().sent().len(), 0, "nothing was sent");
     let _ = GetBalance {};
 }
