@@ -1,7 +1,6 @@
 //! The handle of a running emulator, and the builder that starts one.
 
 use core::fmt;
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use crate::Api;
 use crate::fault::{Fault, FaultCounts, FaultPlan, FaultRates, InvalidRates};
 use crate::ledger::{Balance, Effect, Ledger};
 use crate::server::{self, App, Shared, State};
+use crate::session::Sessions;
 
 /// The AppID the emulator expects unless told otherwise (the one of the official examples).
 pub const DEFAULT_APPID: &str = "wx1234567";
@@ -22,6 +22,11 @@ pub const DEFAULT_OFFER_ID: &str = "12345678";
 pub const DEFAULT_PRODUCTION_KEY: &str = "emulator-production-app-key";
 /// The sandbox app key unless told otherwise; it differs from the production one, as on Midas.
 pub const DEFAULT_SANDBOX_KEY: &str = "emulator-sandbox-app-key";
+/// The production payment key (the "virtual payment AppKey" that signs `pay_sig` of Midas 2.0
+/// and xpay) unless told otherwise; it differs from the Midas 1.0 keys.
+pub const DEFAULT_PAYMENT_PRODUCTION_KEY: &str = "emulator-payment-production-app-key";
+/// The sandbox payment key unless told otherwise; it differs from the production one.
+pub const DEFAULT_PAYMENT_SANDBOX_KEY: &str = "emulator-payment-sandbox-app-key";
 /// The first access token unless told otherwise.
 pub const DEFAULT_ACCESS_TOKEN: &str = "EMULATOR_ACCESS_TOKEN";
 
@@ -70,6 +75,8 @@ pub struct EmulatorBuilder {
     offer_id: String,
     production_key: Option<AppKey>,
     sandbox_key: Option<AppKey>,
+    payment_production_key: Option<AppKey>,
+    payment_sandbox_key: Option<AppKey>,
     access_token: Option<AccessToken>,
     seed: u64,
     fault_rates: FaultRates,
@@ -85,6 +92,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("offer_id", &self.offer_id)
             .field("production_key", &self.production_key)
             .field("sandbox_key", &self.sandbox_key)
+            .field("payment_production_key", &self.payment_production_key)
+            .field("payment_sandbox_key", &self.payment_sandbox_key)
             .field("access_token", &self.access_token)
             .field("seed", &self.seed)
             .field("fault_rates", &self.fault_rates)
@@ -101,6 +110,8 @@ impl Default for EmulatorBuilder {
             offer_id: DEFAULT_OFFER_ID.to_owned(),
             production_key: None,
             sandbox_key: None,
+            payment_production_key: None,
+            payment_sandbox_key: None,
             access_token: None,
             seed: 0,
             fault_rates: FaultRates::default(),
@@ -128,15 +139,29 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The app key that signs production calls (default [`DEFAULT_PRODUCTION_KEY`]).
+    /// The Midas 1.0 app key that signs production calls (default [`DEFAULT_PRODUCTION_KEY`]).
     pub fn production_key(mut self, key: AppKey) -> Self {
         self.production_key = Some(key);
         self
     }
 
-    /// The app key that signs sandbox calls (default [`DEFAULT_SANDBOX_KEY`]).
+    /// The Midas 1.0 app key that signs sandbox calls (default [`DEFAULT_SANDBOX_KEY`]).
     pub fn sandbox_key(mut self, key: AppKey) -> Self {
         self.sandbox_key = Some(key);
+        self
+    }
+
+    /// The payment key that signs `pay_sig` of Midas 2.0 and xpay calls with `env` 0
+    /// (default [`DEFAULT_PAYMENT_PRODUCTION_KEY`]).
+    pub fn payment_production_key(mut self, key: AppKey) -> Self {
+        self.payment_production_key = Some(key);
+        self
+    }
+
+    /// The payment key that signs `pay_sig` of Midas 2.0 and xpay calls with `env` 1
+    /// (default [`DEFAULT_PAYMENT_SANDBOX_KEY`]).
+    pub fn payment_sandbox_key(mut self, key: AppKey) -> Self {
+        self.payment_sandbox_key = Some(key);
         self
     }
 
@@ -187,6 +212,13 @@ impl EmulatorBuilder {
         if production_key.expose_secret() == sandbox_key.expose_secret() {
             return Err(setting("sandbox_key", "must differ from the production key, as on Midas"));
         }
+        let payment_production_key =
+            self.payment_production_key.map_or_else(|| default_key(DEFAULT_PAYMENT_PRODUCTION_KEY), Ok)?;
+        let payment_sandbox_key =
+            self.payment_sandbox_key.map_or_else(|| default_key(DEFAULT_PAYMENT_SANDBOX_KEY), Ok)?;
+        if payment_production_key.expose_secret() == payment_sandbox_key.expose_secret() {
+            return Err(setting("payment_sandbox_key", "must differ from the production payment key"));
+        }
         let token = match self.access_token {
             Some(token) => token,
             None => AccessToken::new(DEFAULT_ACCESS_TOKEN)
@@ -200,22 +232,24 @@ impl EmulatorBuilder {
             listener.local_addr().map_err(|source| StartError::Bind { port: self.port, source })?;
 
         let mut ledger = Ledger::default();
-        let mut players = HashMap::new();
+        let mut sessions = Sessions::default();
         for (openid, session_key, starting_balance) in self.players {
             ledger.open(&openid, starting_balance.max(0));
-            players.insert(openid, session_key);
+            sessions.log_in(openid, session_key);
         }
         let app = App {
             appid: self.appid,
             offer_id: self.offer_id,
             production_key,
             sandbox_key,
+            payment_production_key,
+            payment_sandbox_key,
             initial_token: token.clone(),
         };
         let state = State {
             token,
             rotations: 0,
-            players,
+            sessions,
             ledger,
             faults: FaultPlan::new(self.fault_rates, self.seed),
             requests: 0,
@@ -226,8 +260,9 @@ impl EmulatorBuilder {
     }
 }
 
-/// A running local Midas 1.0 server: the four APIs at their production and sandbox paths, with
-/// WeChat's checks, a ledger per player and environment, and faults on demand.
+/// A running local Midas server: the Midas 1.0 APIs at their production and sandbox paths, the
+/// Midas 2.0 and xpay APIs, with WeChat's checks, one ledger per player and environment that
+/// every generation shares, and faults on demand.
 ///
 /// It stops when dropped (or by [`Self::stop`]).
 ///
@@ -290,19 +325,45 @@ impl Emulator {
         &self.shared.app.offer_id
     }
 
-    /// The app key of `env`.
+    /// The Midas 1.0 app key of `env`.
     pub fn app_key(&self, env: Env) -> &AppKey {
         self.shared.app.key(env)
     }
 
-    /// The production app key.
+    /// The Midas 1.0 production app key.
     pub fn production_key(&self) -> &AppKey {
         &self.shared.app.production_key
     }
 
-    /// The sandbox app key.
+    /// The Midas 1.0 sandbox app key.
     pub fn sandbox_key(&self) -> &AppKey {
         &self.shared.app.sandbox_key
+    }
+
+    /// The payment key of `env`: it signs `pay_sig` of Midas 2.0 and xpay calls whose body
+    /// names that `env`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), midas_emulator::StartError> {
+    /// use midas_emulator::{DEFAULT_PAYMENT_SANDBOX_KEY, Emulator, Env};
+    /// let emulator = Emulator::start().await?;
+    /// assert_eq!(emulator.payment_key(Env::Sandbox).expose_secret(), DEFAULT_PAYMENT_SANDBOX_KEY);
+    /// assert_ne!(emulator.payment_key(Env::Sandbox).expose_secret(), emulator.sandbox_key().expose_secret());
+    /// # Ok(()) }
+    /// ```
+    pub fn payment_key(&self, env: Env) -> &AppKey {
+        self.shared.app.payment_key(env)
+    }
+
+    /// The production payment key.
+    pub fn payment_production_key(&self) -> &AppKey {
+        &self.shared.app.payment_production_key
+    }
+
+    /// The sandbox payment key.
+    pub fn payment_sandbox_key(&self) -> &AppKey {
+        &self.shared.app.payment_sandbox_key
     }
 
     /// The access token accepted now.
@@ -323,20 +384,22 @@ impl Emulator {
         state.token.clone()
     }
 
-    /// Registers (or re-logs in) a player: `session_key` checks its `mp_sig`, and accounts in
-    /// both environments open with `starting_balance` topped-up coins (negative counts as 0).
-    /// A known player gets the new session key and keeps its accounts.
+    /// Registers (or re-logs in) a player: `session_key` checks its `mp_sig` (Midas 1.0) and
+    /// its `signature` (Midas 2.0, xpay), and accounts in both environments open with
+    /// `starting_balance` topped-up coins (negative counts as 0). A known player gets the new
+    /// session key and keeps its accounts; a `signature` made with its previous key reads as
+    /// an expired session (90016, 268490009).
     pub fn add_player(&self, openid: impl Into<String>, session_key: SessionKey, starting_balance: i64) {
         let openid = openid.into();
         let mut state = self.shared.state();
         state.ledger.open(&openid, starting_balance.max(0));
-        state.players.insert(openid, session_key);
+        state.sessions.log_in(openid, session_key);
     }
 
-    /// Forgets a player's login: calls about it answer 90010 until it is added again. Its
-    /// accounts are kept.
+    /// Forgets a player's login: calls about it answer 90010 (Midas 1.0), 90016 (Midas 2.0) or
+    /// 268490009 (xpay APIs with `signature`) until it is added again. Its accounts are kept.
     pub fn log_out(&self, openid: &str) {
-        self.shared.state().players.remove(openid);
+        self.shared.state().sessions.log_out(openid);
     }
 
     /// The player's account in `env`, if the player was ever registered.
@@ -382,7 +445,7 @@ impl Emulator {
         self.shared.state().faults.counts()
     }
 
-    /// How many POST requests to one of the eight Midas paths were read, refused ones included.
+    /// How many POST requests to one of the served paths were read, refused ones included.
     pub fn requests(&self) -> u64 {
         self.shared.state().requests
     }

@@ -3,7 +3,7 @@
 //! A fault is taken only by a call that passed every check (token, parameters, signatures,
 //! player), so a fault always hits a request that would otherwise have been served.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use crate::Api;
@@ -176,7 +176,7 @@ pub struct InvalidRates;
 #[derive(Debug)]
 pub(crate) struct FaultPlan {
     any_api: VecDeque<Fault>,
-    per_api: [VecDeque<Fault>; 4],
+    per_api: HashMap<Api, VecDeque<Fault>>,
     rates: FaultRates,
     random: SplitMix64,
     counts: FaultCounts,
@@ -186,7 +186,7 @@ impl FaultPlan {
     pub(crate) fn new(rates: FaultRates, seed: u64) -> Self {
         Self {
             any_api: VecDeque::new(),
-            per_api: Default::default(),
+            per_api: HashMap::new(),
             rates,
             random: SplitMix64(seed),
             counts: FaultCounts::default(),
@@ -207,11 +207,11 @@ impl FaultPlan {
 
     pub(crate) fn clear(&mut self) {
         self.any_api.clear();
-        self.per_api.iter_mut().for_each(VecDeque::clear);
+        self.per_api.clear();
     }
 
     pub(crate) fn pending(&self) -> usize {
-        self.any_api.len() + self.per_api.iter().map(VecDeque::len).sum::<usize>()
+        self.any_api.len() + self.per_api.values().map(VecDeque::len).sum::<usize>()
     }
 
     pub(crate) fn counts(&self) -> FaultCounts {
@@ -237,13 +237,7 @@ impl FaultPlan {
     }
 
     fn queue(&mut self, api: Api) -> &mut VecDeque<Fault> {
-        let slot = match api {
-            Api::GetBalance => 0,
-            Api::Pay => 1,
-            Api::CancelPay => 2,
-            Api::Present => 3,
-        };
-        &mut self.per_api[slot]
+        self.per_api.entry(api).or_default()
     }
 }
 
@@ -279,7 +273,14 @@ mod tests {
         assert_eq!(plan.next(Api::Present), None);
         assert_eq!(plan.next(Api::Pay), Some(Fault::DropAfter));
         assert_eq!(plan.next(Api::Pay), None);
-        assert_eq!(plan.counts(), FaultCounts { busy_before: 1, drop_after: 1, ..FaultCounts::default() });
+        plan.push(Some(Api::V2Pay), Fault::BusyAfter);
+        assert_eq!(plan.next(Api::Pay), None, "Midas 1.0 pay is another API than Midas 2.0 pay");
+        assert_eq!(plan.pending(), 1);
+        assert_eq!(plan.next(Api::V2Pay), Some(Fault::BusyAfter));
+        assert_eq!(
+            plan.counts(),
+            FaultCounts { busy_before: 1, busy_after: 1, drop_after: 1, ..FaultCounts::default() }
+        );
     }
 
     #[test]

@@ -1,24 +1,62 @@
-//! A local Midas 1.0 server for tests, demos and services in any language.
+//! A local Midas server for tests, demos and services in any language: the three generations
+//! of the WeChat Mini Game virtual-currency APIs over real HTTP on 127.0.0.1.
 //!
-//! It serves `getbalance`, `pay`, `cancelpay` and `present` over real HTTP on 127.0.0.1, at
-//! the production paths `/cgi-bin/midas/<api>` and the sandbox paths
-//! `/cgi-bin/midas/sandbox/<api>`, and checks what WeChat checks, in this order:
+//! | generation | paths | signatures | environment |
+//! |---|---|---|---|
+//! | Midas 1.0 | `/cgi-bin/midas/{getbalance,pay,cancelpay,present}`, and under `/cgi-bin/midas/sandbox/` | `sig` (app key), `mp_sig` (session key) in the body | the path |
+//! | Midas 2.0 | `/wxa/game/{getbalance,pay,cancelpay,present,queryorderinfo}` | `pay_sig` (payment key), `signature` (session key), `sig_method` in the query | the body's `env` |
+//! | xpay | `/xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,query_order,notify_provide_goods}` | `pay_sig`, and `signature` for the first three, in the query | the body's `env` |
+//!
+//! Every generation first checks that `access_token` in the query is the current one (40001).
+//! Midas 1.0 then checks, in this order:
 //!
 //! | check | errcode |
 //! |---|---|
-//! | `access_token` in the query is the current one | 40001 |
 //! | every field present, of its JSON type, not empty; no unknown field; `appid`/`offer_id` of the app; `bill_no` of `[0-9A-Za-z_-]{1,63}`; amounts above zero | 90018, the errmsg names the field |
 //! | `sig` over the received fields, the called path as `org_loc`, the key of the environment | 90011 |
 //! | the player is registered | 90010 |
 //! | `mp_sig`, when sent, with the player's `session_key` | 90009 |
 //!
-//! Signatures are checked with [`midas_core::verify`], the same code the client signs with.
+//! Midas 2.0 and xpay sign the exact body bytes: `pay_sig` with the payment key of the body's
+//! `env` (distinct from the Midas 1.0 keys; see [`Emulator::payment_key`]) over
+//! `path + "&" + body`, and `signature` with the player's session key over the body. They
+//! check, in this order:
 //!
-//! Behind the checks is a ledger per player and environment: `present` adds gifted coins
-//! (a reused `bill_no` is 90012); `pay` deducts, gifted coins first (90013 when short; the
-//! same request again with its `bill_no` answers the first result without deducting twice;
-//! the `bill_no` of another order is 90012); `cancelpay` gives a deduction back once (90000
-//! for an unknown bill, 90015 the second time). Every applied [`Effect`] is recorded.
+//! | check | Midas 2.0 | xpay |
+//! |---|---|---|
+//! | signatures in the query: Midas 2.0 `signature`, `sig_method=hmac_sha256`, `pay_sig`; xpay `pay_sig`, and `signature` for `query_user_balance`, `currency_pay`, `cancel_currency_pay` | 90018 | 268490002 |
+//! | body fields present, of their JSON type, not empty, none unknown; Midas 2.0 `offer_id` of the app; `env` 0 or 1; amounts above zero; order numbers of `[0-9A-Za-z_-]{1,63}` (Midas 2.0: not starting with `_`); `biz_id` 1 or 2 | 90018 | 268490002 |
+//! | `pay_sig` over the path and the received bytes, with the payment key of `env` | 90011 | 268490003 |
+//! | the player is known (xpay APIs with `signature`) | 90016 | 268490001 |
+//! | the player is logged in, and `signature` is not made with a replaced session key | 90016 | 268490009 |
+//! | `signature` over the received bytes, with the player's session key | 90010 | 268490003 |
+//!
+//! The errmsg of a parameter error names the field: `[amount] amount is invalid: ...`. xpay
+//! APIs without `signature` refuse an unknown player with 268490001 when they reach the books.
+//!
+//! Signatures are checked with [`midas_core::verify`] and [`midas_core::body_signed`], the
+//! same code the client signs with.
+//!
+//! Behind the checks is one ledger per player and environment, shared by all generations: a
+//! player gifted coins through Midas 1.0 pays them through Midas 2.0. `bill_no`s (and xpay
+//! `order_id`s) share one namespace per environment.
+//!
+//! - present: adds gifted coins. A reused `bill_no` is 90012 (Midas 1.0 and 2.0); the same
+//!   xpay `present_currency` again is 268490004, another order under its `order_id` 268490002.
+//! - pay: deducts, gifted coins first (90013 / 268490006 when short). The same request again
+//!   (every field but `ts` equal) answers the first result without deducting twice in Midas
+//!   1.0 and 2.0, and is 268490004 in xpay; the `bill_no` of another order is 90012 / 268490002.
+//! - Midas 1.0 `cancelpay`: gives back what is left of a deduction, once (90000 for an unknown
+//!   bill, 90015 when nothing is left).
+//! - Midas 2.0 `cancelpay`: a refund order of its own (`bill_no`) of `amount` coins of the pay
+//!   `pay_bill_no`; several partial refunds may add up to the pay, not more (90018 naming
+//!   `amount`); 90000 for an unknown pay. xpay `cancel_currency_pay` refunds a pay once
+//!   (268490005 the second time). Gifted coins come back in proportion: see [`Change::Refund`].
+//! - queries: Midas 2.0 `queryorderinfo` finds the player's pay and present orders (90019
+//!   otherwise); xpay `query_order` also its refund orders; `notify_provide_goods` any pay or
+//!   present order of the environment.
+//!
+//! Every applied [`Effect`] is recorded.
 //!
 //! Faults come on demand: queued for the next calls ([`Emulator::inject`],
 //! [`Emulator::inject_for`]) or drawn with seeded [`FaultRates`]; see [`Fault`].
@@ -32,24 +70,32 @@
 //! emulator.add_player("player-1", SessionKey::new("session-key-1").expect("not empty"), 100);
 //! // The next pay is applied, then its connection is closed without an answer.
 //! emulator.inject_for(Api::Pay, Fault::DropAfter);
-//! // Point a client at emulator.base_url() with emulator.sandbox_key() and
-//! // emulator.access_token(); then read the books:
+//! // Point a client at emulator.base_url() with emulator.sandbox_key() (Midas 1.0) or
+//! // emulator.payment_key(Env::Sandbox) (Midas 2.0, xpay) and emulator.access_token(); then
+//! // read the books:
 //! assert_eq!(emulator.balance(Env::Sandbox, "player-1").map(|b| b.balance), Some(100));
 //! assert!(emulator.effects().is_empty());
 //! # Ok(()) }
 //! ```
 
+mod answer;
 mod api;
-mod check;
 mod emulator;
 mod fault;
+mod game;
 mod ledger;
+mod midas1;
+mod query;
 mod server;
+mod session;
+mod signed;
+mod xpay;
 
-pub use api::Api;
+pub use api::{Api, Generation};
 pub use emulator::{
-    DEFAULT_ACCESS_TOKEN, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY,
-    Emulator, EmulatorBuilder, StartError,
+    DEFAULT_ACCESS_TOKEN, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY,
+    DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, Emulator, EmulatorBuilder,
+    StartError,
 };
 pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, InvalidRates};
 pub use ledger::{Balance, Change, Effect};

@@ -1,4 +1,5 @@
-//! `midas-emulator`: a local Midas 1.0 server for services in any language.
+//! `midas-emulator`: a local Midas server (Midas 1.0, Midas 2.0 and xpay) for services in any
+//! language.
 //!
 //! ```text
 //! cargo run -p midas-emulator -- --port 8080
@@ -13,13 +14,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use midas_emulator::{
-    AccessToken, AppKey, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY,
-    Emulator, FaultRates, SessionKey,
+    AccessToken, AppKey, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY,
+    DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, Emulator, Env, FaultRates,
+    SessionKey,
 };
 use serde::Deserialize;
 
 const USAGE: &str = "\
-midas-emulator: a local Midas 1.0 server (getbalance, pay, cancelpay, present) on 127.0.0.1
+midas-emulator: a local Midas server on 127.0.0.1, one ledger for all three generations:
+  Midas 1.0  /cgi-bin/midas/[sandbox/]{getbalance,pay,cancelpay,present}
+  Midas 2.0  /wxa/game/{getbalance,pay,cancelpay,present,queryorderinfo}
+  xpay       /xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,
+                    query_order,notify_provide_goods}
 
 USAGE: midas-emulator [OPTIONS]
 
@@ -30,6 +36,8 @@ OPTIONS (they override the config file):
   --offer-id ID                   offer_id requests must carry (default 12345678)
   --production-key KEY            app key of /cgi-bin/midas/*
   --sandbox-key KEY               app key of /cgi-bin/midas/sandbox/*
+  --payment-production-key KEY    payment key of pay_sig (Midas 2.0, xpay) with env 0
+  --payment-sandbox-key KEY       payment key of pay_sig (Midas 2.0, xpay) with env 1
   --access-token TOKEN            the valid access_token
   --seed N                        seed of the random faults (default 0)
   --player OPENID:SESSION_KEY[:BALANCE]
@@ -43,6 +51,8 @@ CONFIG FILE (every key optional):
   offer_id = \"12345678\"
   production_key = \"...\"
   sandbox_key = \"...\"
+  payment_production_key = \"...\"
+  payment_sandbox_key = \"...\"
   access_token = \"...\"
   seed = 7
   [faults]          # chance per call; they add up to at most 1
@@ -66,6 +76,8 @@ struct Settings {
     offer_id: Option<String>,
     production_key: Option<String>,
     sandbox_key: Option<String>,
+    payment_production_key: Option<String>,
+    payment_sandbox_key: Option<String>,
     access_token: Option<String>,
     seed: Option<u64>,
     #[serde(default)]
@@ -117,6 +129,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             "--offer-id" => flags.offer_id = Some(value()?),
             "--production-key" => flags.production_key = Some(value()?),
             "--sandbox-key" => flags.sandbox_key = Some(value()?),
+            "--payment-production-key" => flags.payment_production_key = Some(value()?),
+            "--payment-sandbox-key" => flags.payment_sandbox_key = Some(value()?),
             "--access-token" => flags.access_token = Some(value()?),
             "--seed" => flags.seed = Some(value()?.parse().map_err(|_| "--seed needs a number")?),
             "--player" => flags.players.push(player_flag(&value()?)?),
@@ -135,6 +149,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
     settings.offer_id = flags.offer_id.or(settings.offer_id);
     settings.production_key = flags.production_key.or(settings.production_key);
     settings.sandbox_key = flags.sandbox_key.or(settings.sandbox_key);
+    settings.payment_production_key = flags.payment_production_key.or(settings.payment_production_key);
+    settings.payment_sandbox_key = flags.payment_sandbox_key.or(settings.payment_sandbox_key);
     settings.access_token = flags.access_token.or(settings.access_token);
     settings.seed = flags.seed.or(settings.seed);
     settings.players.extend(flags.players);
@@ -171,6 +187,12 @@ async fn start(mut settings: Settings) -> Result<(Emulator, Vec<PlayerSetting>),
     if let Some(text) = settings.sandbox_key {
         builder = builder.sandbox_key(key("sandbox_key", text)?);
     }
+    if let Some(text) = settings.payment_production_key {
+        builder = builder.payment_production_key(key("payment_production_key", text)?);
+    }
+    if let Some(text) = settings.payment_sandbox_key {
+        builder = builder.payment_sandbox_key(key("payment_sandbox_key", text)?);
+    }
     if let Some(text) = settings.access_token {
         builder = builder.access_token(AccessToken::new(text).map_err(|err| err.to_string())?);
     }
@@ -205,8 +227,12 @@ async fn start(mut settings: Settings) -> Result<(Emulator, Vec<PlayerSetting>),
 /// The `.env`-style banner: what a service in any language needs to call the emulator.
 fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
     let sandbox_key = emulator.sandbox_key().expose_secret();
+    let payment_sandbox_key = emulator.payment_key(Env::Sandbox).expose_secret();
     let mut lines = vec![
-        format!("# midas-emulator serving Midas 1.0 on {} (stop it with Ctrl-C)", emulator.base_url()),
+        format!(
+            "# midas-emulator serving Midas 1.0, Midas 2.0 and xpay on {} (stop it with Ctrl-C)",
+            emulator.base_url()
+        ),
         format!("MIDAS_BASE_URL={}", emulator.base_url()),
         format!("MIDAS_APPID={}", emulator.appid()),
         format!("MIDAS_OFFER_ID={}", emulator.offer_id()),
@@ -214,6 +240,9 @@ fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
         format!("MIDAS_SANDBOX_APP_KEY={sandbox_key}"),
         "MIDAS_ENV=sandbox".to_owned(),
         format!("MIDAS_APP_KEY={sandbox_key}"),
+        format!("MIDAS_PAYMENT_PRODUCTION_KEY={}", emulator.payment_key(Env::Production).expose_secret()),
+        format!("MIDAS_PAYMENT_SANDBOX_KEY={payment_sandbox_key}"),
+        format!("MIDAS_PAYMENT_KEY={payment_sandbox_key}"),
         format!("MIDAS_ACCESS_TOKEN={}", emulator.access_token().expose_secret()),
     ];
     if let Some(first) = players.first() {
@@ -232,6 +261,8 @@ fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
         && emulator.offer_id() == DEFAULT_OFFER_ID
         && emulator.production_key().expose_secret() == DEFAULT_PRODUCTION_KEY
         && emulator.sandbox_key().expose_secret() == DEFAULT_SANDBOX_KEY
+        && emulator.payment_key(Env::Production).expose_secret() == DEFAULT_PAYMENT_PRODUCTION_KEY
+        && payment_sandbox_key == DEFAULT_PAYMENT_SANDBOX_KEY
     {
         lines.push("# (default ids and keys: test values, never real ones)".to_owned());
     }
@@ -287,9 +318,20 @@ mod tests {
 
     #[test]
     fn flags_set_the_port_ids_keys_and_players() {
-        let settings =
-            settings(&["--port", "8080", "--appid", "wx9", "--player", "p1:k1:50", "--player", "p2:a/b+c=="]);
+        let settings = settings(&[
+            "--port",
+            "8080",
+            "--appid",
+            "wx9",
+            "--payment-sandbox-key",
+            "pk1",
+            "--player",
+            "p1:k1:50",
+            "--player",
+            "p2:a/b+c==",
+        ]);
         assert_eq!((settings.port, settings.appid.as_deref()), (Some(8080), Some("wx9")));
+        assert_eq!(settings.payment_sandbox_key.as_deref(), Some("pk1"));
         let players: Vec<_> =
             settings.players.iter().map(|p| (p.openid.as_str(), p.session_key.as_str(), p.balance)).collect();
         assert_eq!(players, [("p1", "k1", 50), ("p2", "a/b+c==", 0)]);
@@ -311,7 +353,8 @@ mod tests {
 
     #[test]
     fn the_config_file_format_of_the_usage_text_parses() {
-        let text = "port = 8080\nappid = \"wx1\"\nseed = 7\n[faults]\nbusy_after = 0.05\ndelay_ms = 500\n\
+        let text = "port = 8080\nappid = \"wx1\"\npayment_production_key = \"pk0\"\nseed = 7\n\
+                    [faults]\nbusy_after = 0.05\ndelay_ms = 500\n\
                     [[players]]\nopenid = \"p1\"\nsession_key = \"k1\"\nbalance = 100\n";
         let settings: Settings = toml::from_str(text).unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(
@@ -319,6 +362,7 @@ mod tests {
             (Some(8080), Some(7), Some(500))
         );
         assert_eq!(settings.players.len(), 1);
+        assert_eq!(settings.payment_production_key.as_deref(), Some("pk0"));
         assert!(toml::from_str::<Settings>("prot = 1").is_err(), "a misspelt key is refused");
     }
 }

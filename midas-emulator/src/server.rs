@@ -5,7 +5,6 @@
 //! fault must close the connection without any answer. A hyper service that returns an error
 //! does exactly that, with no panic and no half-written response.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -16,15 +15,16 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use midas_core::{AccessToken, AppKey, Env, SessionKey};
-use serde_json::{Map, Value};
+use midas_core::{AccessToken, AppKey, Env};
+use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::Api;
-use crate::check::{self, Rejection};
+use crate::answer::{self, Fields, Rejection};
 use crate::fault::{Fault, FaultPlan};
-use crate::ledger::Ledger;
+use crate::ledger::{Applied, Entry, Ledger, Refusal};
+use crate::session::Sessions;
+use crate::{Api, Generation, game, midas1, query, xpay};
 
 /// The largest request body read; Midas bodies are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -36,16 +36,21 @@ pub(crate) struct App {
     pub(crate) offer_id: String,
     pub(crate) production_key: AppKey,
     pub(crate) sandbox_key: AppKey,
+    pub(crate) payment_production_key: AppKey,
+    pub(crate) payment_sandbox_key: AppKey,
     /// The first token; rotated tokens are numbered after it.
     pub(crate) initial_token: AccessToken,
 }
 
 impl App {
+    /// The Midas 1.0 key of `env`.
     pub(crate) fn key(&self, env: Env) -> &AppKey {
-        match env {
-            Env::Production => &self.production_key,
-            Env::Sandbox => &self.sandbox_key,
-        }
+        env.pick(&self.production_key, &self.sandbox_key)
+    }
+
+    /// The payment key of `env`, for `pay_sig` of Midas 2.0 and xpay.
+    pub(crate) fn payment_key(&self, env: Env) -> &AppKey {
+        env.pick(&self.payment_production_key, &self.payment_sandbox_key)
     }
 }
 
@@ -54,7 +59,7 @@ impl App {
 pub(crate) struct State {
     pub(crate) token: AccessToken,
     pub(crate) rotations: u64,
-    pub(crate) players: HashMap<String, SessionKey>,
+    pub(crate) sessions: Sessions,
     pub(crate) ledger: Ledger,
     pub(crate) faults: FaultPlan,
     pub(crate) requests: u64,
@@ -118,23 +123,29 @@ async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
-    let Some((api, env)) = Api::route(request.uri().path()) else {
+    let Some(api) = Api::from_path(request.uri().path()) else {
         return Ok(json_response(
             StatusCode::NOT_FOUND,
-            &answer(48001, "api unauthorized: no Midas API at this path"),
+            &answer::refusal(48001, "api unauthorized: no Midas API at this path"),
         ));
     };
+    // Midas 1.0 names the environment in the path; the others in the body.
+    let path_env = Api::route(request.uri().path()).map(|(_, env)| env);
     if request.method() != Method::POST {
-        return Ok(json_response(StatusCode::OK, &answer(43002, "require POST method")));
+        return Ok(json_response(StatusCode::OK, &answer::refusal(43002, "require POST method")));
     }
-    let token = request.uri().query().and_then(access_token);
+    let query = request.uri().query().map(str::to_owned);
     let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return Ok(json_response(StatusCode::OK, &answer(90018, "invalid parameter: body unreadable")));
+            let errcode = parameter_errcode(api.generation());
+            return Ok(json_response(
+                StatusCode::OK,
+                &answer::refusal(errcode, "invalid parameter: body unreadable"),
+            ));
         }
     };
-    match serve(&shared, api, env, token.as_deref(), &body) {
+    match serve(&shared, api, path_env, query.as_deref(), &body) {
         Outcome::Answer(value) => Ok(json_response(StatusCode::OK, &value)),
         Outcome::Drop => Err(DropConnection),
         Outcome::Delay(delay, value) => {
@@ -144,67 +155,81 @@ async fn handle(
     }
 }
 
-/// Checks, then faults and the ledger, in the order Midas checks: token, parameters, `sig`,
-/// player, `mp_sig`.
-fn serve(shared: &Shared, api: Api, env: Env, token: Option<&str>, body: &[u8]) -> Outcome {
+/// Checks, then faults and the ledger. The token comes first for every generation; then each
+/// generation checks in its own order (see [`midas1`], [`game`], [`xpay`]).
+fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, body: &[u8]) -> Outcome {
     let mut state = shared.state();
     state.requests += 1;
     let rid = state.requests;
     let refused = |rejection: Rejection| {
         let errmsg = format!("{} hint: [emu-{rid:06}]", rejection.errmsg);
-        Outcome::Answer(answer(rejection.errcode, &errmsg))
+        Outcome::Answer(answer::refusal(rejection.errcode, &errmsg))
     };
-    let Some(token) = token.filter(|token| *token == state.token.expose_secret()) else {
+    let token = query.and_then(|query| query::param(query, "access_token"));
+    let Some(token) = token.filter(|token| token == state.token.expose_secret()) else {
         return refused(Rejection::new(40001, "invalid credential, access_token is invalid or not latest"));
     };
-    let call = match check::parse(api, env, body, &shared.app.appid, &shared.app.offer_id) {
-        Ok(call) => call,
+    let checked = match (api.generation(), path_env) {
+        (Generation::Midas1, Some(env)) => {
+            midas1::check(&shared.app, &state.sessions, api, env, &token, body)
+        }
+        (Generation::Midas2, _) => game::check(&shared.app, &state.sessions, api, query, body),
+        (Generation::Xpay, _) => {
+            let ledger = &state.ledger;
+            xpay::check(&shared.app, &state.sessions, |openid| ledger.knows(openid), api, query, body)
+        }
+        // A Midas 1.0 API is only ever routed with its environment.
+        _ => Err(Rejection::busy()),
+    };
+    let entry = match checked {
+        Ok(entry) => entry,
         Err(rejection) => return refused(rejection),
     };
-    if let Err(rejection) = call.verify_sig(shared.app.key(env)) {
-        return refused(rejection);
-    }
-    let Some(session_key) = state.players.get(&call.openid) else {
-        return refused(Rejection::new(90010, "user not logged in or login expired"));
-    };
-    if let Err(rejection) = call.verify_mp_sig(token, session_key) {
-        return refused(rejection);
-    }
     let fault = state.faults.next(api);
     if fault == Some(Fault::BusyBefore) {
-        return refused(busy());
+        return refused(Rejection::busy());
     }
-    let result = state.ledger.apply(env, &call.openid, &call.order, &call.fingerprint);
-    let value = match result {
-        Ok(Value::Object(fields)) => success(fields),
-        Ok(_) => return refused(busy()),
+    let value = match state
+        .ledger
+        .apply(&entry)
+        .map_err(|refusal| refuse(&entry, refusal))
+        .and_then(|applied| answer_of(&entry, applied))
+    {
+        Ok(fields) => answer::success(fields),
         Err(rejection) => return refused(rejection),
     };
     match fault {
         None | Some(Fault::BusyBefore) => Outcome::Answer(value),
-        Some(Fault::BusyAfter) => refused(busy()),
+        Some(Fault::BusyAfter) => refused(Rejection::busy()),
         Some(Fault::DropAfter) => Outcome::Drop,
         Some(Fault::DelayAfter(delay)) => Outcome::Delay(delay, value),
     }
 }
 
-fn busy() -> Rejection {
-    Rejection::new(-1, "system error")
+/// The generation's wording of an outcome of the books.
+fn answer_of(entry: &Entry, applied: Applied) -> Result<Fields, Rejection> {
+    match entry.api.generation() {
+        Generation::Midas2 => game::answer(applied),
+        Generation::Xpay => xpay::answer(applied),
+        _ => midas1::answer(applied),
+    }
 }
 
-fn answer(errcode: i64, errmsg: &str) -> Value {
-    let mut object = Map::new();
-    object.insert("errcode".into(), errcode.into());
-    object.insert("errmsg".into(), errmsg.into());
-    Value::Object(object)
+/// The generation's errcode for a refusal of the books.
+fn refuse(entry: &Entry, refusal: Refusal) -> Rejection {
+    match entry.api.generation() {
+        Generation::Midas2 => game::refusal(refusal),
+        Generation::Xpay => xpay::refusal(refusal),
+        _ => midas1::refusal(refusal),
+    }
 }
 
-fn success(fields: Map<String, Value>) -> Value {
-    let mut object = Map::new();
-    object.insert("errcode".into(), 0.into());
-    object.insert("errmsg".into(), "ok".into());
-    object.extend(fields);
-    Value::Object(object)
+/// The errcode of a parameter error in `generation`.
+const fn parameter_errcode(generation: Generation) -> i64 {
+    match generation {
+        Generation::Xpay => 268_490_002,
+        _ => 90018,
+    }
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
@@ -212,40 +237,4 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     response
-}
-
-/// The `access_token` of a query string, percent-decoded; `None` when absent or malformed.
-fn access_token(query: &str) -> Option<String> {
-    let raw = query.split('&').find_map(|pair| pair.strip_prefix("access_token="))?;
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut rest = raw.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        if byte == b'%' {
-            let (hex, after) = tail.split_at_checked(2)?;
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            bytes.push(u8::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok()?);
-            rest = after;
-        } else {
-            bytes.push(byte);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::access_token;
-
-    #[test]
-    fn the_access_token_is_read_from_the_query_and_percent_decoded() {
-        assert_eq!(access_token("access_token=ABC").as_deref(), Some("ABC"));
-        assert_eq!(access_token("x=1&access_token=A%2FB%3D").as_deref(), Some("A/B="));
-        assert_eq!(access_token("x=1"), None);
-        assert_eq!(access_token("access_token=%zz"), None);
-        assert_eq!(access_token("access_token=%2"), None);
-        assert_eq!(access_token("access_token=%+1"), None);
-    }
 }
