@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::body::JsonObject;
+use crate::body::{JsonObject, SHORT_SLACK};
 use crate::sign::{self, Hex64, SignSink};
 use crate::{AccessToken, ApiErrorKind, AppKey, Env, Envelope, SessionKey, ValidationError};
 
@@ -118,9 +118,10 @@ pub fn prepare<R: MidasRequest + ?Sized>(
 /// A pair `k=v` becomes `"k":"v"` (at most 4 bytes more) and each `&` a `,`, so the fields
 /// with their braces take at most `p + 4n + 2`. Names and values are never empty, so every
 /// pair with its `&` takes at least 4 bytes of `p + 1`: `4n <= p + 1`. Hence at most
-/// `2p + 3`, plus `,"sig":"…"` (73) and `,"mp_sig":"…"` (76).
+/// `2p + 3`, plus `,"sig":"…"` (73) and `,"mp_sig":"…"` (76), plus the spare bytes short
+/// values are written through ([`SHORT_SLACK`]).
 const fn body_capacity(p: usize) -> usize {
-    2 * p + 3 + 73 + 76
+    2 * p + 3 + 73 + 76 + SHORT_SLACK
 }
 
 #[cfg(test)]

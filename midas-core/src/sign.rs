@@ -201,7 +201,7 @@ pub(crate) fn sig_measured<R: MidasRequest + ?Sized>(
 ) -> (Hex64, usize) {
     let mut sink = MacSink::new(app_key.mac());
     request.write_params(envelope, None, &mut sink);
-    let params_len = sink.written;
+    let params_len = sink.written();
     suffix(&mut sink, org_loc, "secret", app_key.expose_secret());
     (sink.finish(), params_len)
 }
@@ -236,13 +236,14 @@ struct MacSink {
     mac: HmacSha256,
     buffer: [u8; MAC_BUFFER],
     len: usize,
-    written: usize,
+    /// Bytes already handed to `mac`.
+    hashed: usize,
 }
 
 impl MacSink {
     #[inline(always)]
     fn new(mac: HmacSha256) -> Self {
-        Self { mac, buffer: [0; MAC_BUFFER], len: 0, written: 0 }
+        Self { mac, buffer: [0; MAC_BUFFER], len: 0, hashed: 0 }
     }
 
     #[inline(always)]
@@ -251,15 +252,23 @@ impl MacSink {
         Hex64::of(self.mac)
     }
 
+    /// How many bytes were put so far.
+    #[inline(always)]
+    fn written(&self) -> usize {
+        self.hashed + self.len
+    }
+
     #[cold]
     fn spill(&mut self, bytes: &[u8]) {
         self.mac.update(&self.buffer[..self.len]);
+        self.hashed += self.len;
         self.len = 0;
         if bytes.len() < MAC_BUFFER {
             self.buffer[..bytes.len()].copy_from_slice(bytes);
             self.len = bytes.len();
         } else {
             self.mac.update(bytes);
+            self.hashed += bytes.len();
         }
     }
 }
@@ -267,47 +276,13 @@ impl MacSink {
 impl SignSink for MacSink {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
-        self.written += bytes.len();
         match self.buffer.get_mut(self.len..self.len + bytes.len()) {
             Some(free) => {
-                copy_short(free, bytes);
+                crate::body::copy_short(free, bytes);
                 self.len += bytes.len();
             }
             None => self.spill(bytes),
         }
-    }
-}
-
-/// `dst.copy_from_slice(src)` for the short pieces a signing string is made of, without a call
-/// to `memcpy` (whose cost, paid a few dozen times per signature, is larger than the copy):
-/// two overlapping fixed-size copies cover every length up to 64 bytes (a hex signature).
-#[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    match n {
-        0 => {}
-        1..=3 => {
-            dst[0] = src[0];
-            dst[n / 2] = src[n / 2];
-            dst[n - 1] = src[n - 1];
-        }
-        4..=7 => {
-            dst[..4].copy_from_slice(&src[..4]);
-            dst[n - 4..n].copy_from_slice(&src[n - 4..]);
-        }
-        8..=16 => {
-            dst[..8].copy_from_slice(&src[..8]);
-            dst[n - 8..n].copy_from_slice(&src[n - 8..]);
-        }
-        17..=32 => {
-            dst[..16].copy_from_slice(&src[..16]);
-            dst[n - 16..n].copy_from_slice(&src[n - 16..]);
-        }
-        33..=64 => {
-            dst[..32].copy_from_slice(&src[..32]);
-            dst[n - 32..n].copy_from_slice(&src[n - 32..]);
-        }
-        _ => dst.copy_from_slice(src),
     }
 }
 
