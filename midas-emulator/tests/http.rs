@@ -1,33 +1,16 @@
 //! The emulator over a raw TCP connection: what any HTTP client in any language sees.
 
+mod support;
+
 use std::time::Duration;
 
 use midas_emulator::{Api, Emulator, Fault, SessionKey};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Sends one HTTP/1.1 request and reads until the server closes: the raw answer bytes.
-async fn exchange(emulator: &Emulator, method: &str, target: &str, body: &str) -> Vec<u8> {
-    let mut stream = TcpStream::connect(emulator.local_addr()).await.expect("connect");
-    let request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.expect("read");
-    answer
-}
-
-/// The status and the JSON body of an answer.
+/// The status and the JSON body of an answer to a text body.
 async fn call(emulator: &Emulator, method: &str, target: &str, body: &str) -> (u16, Value) {
-    let answer = exchange(emulator, method, target, body).await;
-    let text = String::from_utf8(answer).expect("UTF-8");
-    let status = text.get(9..12).and_then(|code| code.parse().ok()).expect("a status line");
-    let (_, body) = text.split_once("\r\n\r\n").expect("headers end");
-    (status, serde_json::from_str(body).expect("a JSON body"))
+    support::call(emulator, method, target, body.as_bytes()).await
 }
 
 fn post_target(emulator: &Emulator, path: &str) -> String {
@@ -85,13 +68,26 @@ async fn a_bad_sig_is_90011() {
 }
 
 #[tokio::test]
-async fn only_post_to_the_eight_midas_paths_is_served() {
+async fn only_post_to_the_served_paths_is_served() {
     let emulator = started().await;
-    let (status, answer) = call(&emulator, "GET", &post_target(&emulator, "/cgi-bin/midas/pay"), "").await;
-    assert_eq!((status, answer["errcode"].as_i64()), (200, Some(43002)));
-    let (status, _) = call(&emulator, "POST", &post_target(&emulator, "/cgi-bin/midas/refund"), "{}").await;
-    assert_eq!(status, 404);
-    assert_eq!(emulator.requests(), 0, "neither reached an API");
+    for path in ["/cgi-bin/midas/pay", "/wxa/game/pay", "/xpay/currency_pay"] {
+        let (status, answer) = call(&emulator, "GET", &post_target(&emulator, path), "").await;
+        assert_eq!((status, answer["errcode"].as_i64()), (200, Some(43002)), "{path}");
+    }
+    for path in ["/cgi-bin/midas/refund", "/wxa/game/refund", "/xpay/refund_order", "/wxa/game/sandbox/pay"] {
+        let (status, _) = call(&emulator, "POST", &post_target(&emulator, path), "{}").await;
+        assert_eq!(status, 404, "{path}");
+    }
+    assert_eq!(emulator.requests(), 0, "none reached an API");
+}
+
+#[tokio::test]
+async fn a_missing_or_old_token_is_40001_for_the_body_signed_apis_too() {
+    let emulator = started().await;
+    for path in ["/wxa/game/getbalance", "/xpay/query_user_balance"] {
+        let (_, answer) = call(&emulator, "POST", path, "{}").await;
+        assert_eq!(answer["errcode"], 40001, "{path}: {answer}");
+    }
 }
 
 /// Faults strike only calls that pass every check, so a refused call leaves them queued.
@@ -145,6 +141,8 @@ async fn debug_output_never_shows_a_key_or_the_token() {
     for secret in [
         emulator.production_key().expose_secret(),
         emulator.sandbox_key().expose_secret(),
+        emulator.payment_production_key().expose_secret(),
+        emulator.payment_sandbox_key().expose_secret(),
         emulator.access_token().expose_secret(),
         "sk-secret",
     ] {
