@@ -1,5 +1,6 @@
 //! The client: one per app, shared across tasks.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -113,8 +114,8 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         // Refuse bad input before anything leaves the process, a token fetch included.
         self.envelope(player, 0).validate()?;
         request.validate()?;
-        self.drive(R::API, request.bill_no(), async |token: &AccessToken, remaining: Duration| {
-            self.attempt(player, request, app_key, token, remaining).await
+        self.drive(R::API, request.bill_no(), |token, remaining| async move {
+            self.attempt(player, request, app_key, &token, remaining).await
         })
         .await
     }
@@ -130,19 +131,25 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     ) -> Result<R::Response, Error> {
         let app_key = self.inner.config.payment_key()?;
         prepare_body(request, &self.body_input(player, app_key, 0))?;
-        self.drive(R::API, request.order_id(), async |token: &AccessToken, remaining: Duration| {
-            self.attempt_body(player, request, app_key, token, remaining).await
+        self.drive(R::API, request.order_id(), |token, remaining| async move {
+            self.attempt_body(player, request, app_key, &token, remaining).await
         })
         .await
     }
 
     /// Runs attempts under the retry policy: one place decides what happens after a failure.
-    async fn drive<Response>(
+    ///
+    /// `attempt` gets its own copy of the token (a short string), so its future borrows only
+    /// from the call, never from the closure: that keeps the call's future `Send`.
+    async fn drive<Response, Attempt>(
         &self,
         api: &'static str,
         key: Option<&str>,
-        attempt: impl AsyncFn(&AccessToken, Duration) -> Result<Response, Error>,
-    ) -> Result<Response, Error> {
+        attempt: impl Fn(AccessToken, Duration) -> Attempt,
+    ) -> Result<Response, Error>
+    where
+        Attempt: Future<Output = Result<Response, Error>>,
+    {
         let policy = &self.inner.config.retry;
         let started = Instant::now();
         let mut token = self.inner.tokens.token().await?;
@@ -152,7 +159,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         loop {
             attempts += 1;
             let remaining = policy.deadline().saturating_sub(started.elapsed());
-            let error = match attempt(&token, remaining).await {
+            let error = match attempt(token.clone(), remaining).await {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
