@@ -1,5 +1,6 @@
 //! One player session with Midas: get balance → present → pay → a pay whose answer is lost
-//! and that the client retries with the same `bill_no` → cancel pay → get balance.
+//! and that the client retries with the same `bill_no` → cancel pay → get balance, then the
+//! same player migrated to Midas 2.0: a 2.0 pay and a 2.0 balance on the same books.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -26,6 +27,7 @@
 //! | `MIDAS_OPENID` | the player's openid |
 //! | `MIDAS_SESSION_KEY` | the player's `session_key` (optional: without it no `mp_sig` is sent) |
 //! | `MIDAS_BASE_URL` | optional; default `https://api.weixin.qq.com` |
+//! | `MIDAS_PAYMENT_KEY` | optional: the virtual-payment AppKey of `MIDAS_ENV`; without it the Midas 2.0 steps are skipped |
 //!
 //! Against a real server nothing is injected: the fourth step is an ordinary pay, retried only
 //! if Midas is busy or the connection fails.
@@ -50,7 +52,7 @@ mod session {
 
     use midas_api::{
         AccessToken, AppKey, CancelPay, Client, Config, Env, Pay, Player, Present, ReqwestTransport,
-        SessionKey, StaticToken,
+        SessionKey, StaticToken, v2,
     };
     use midas_emulator::{Api, Change, Emulator, Fault};
 
@@ -64,11 +66,13 @@ mod session {
         emulator: Option<Emulator>,
         /// Makes bill numbers unique per run against a real server.
         bill_prefix: String,
+        /// Whether a virtual-payment key is configured for the Midas 2.0 steps.
+        midas2: bool,
     }
 
     pub(crate) async fn run() -> Result<(), Failure> {
         let target = if env::var_os("MIDAS_APPID").is_some() { from_environment()? } else { local().await? };
-        let Target { client, player, emulator, bill_prefix } = &target;
+        let Target { client, player, emulator, bill_prefix, midas2 } = &target;
         let bill = |name: &str| format!("{bill_prefix}{name}");
 
         let balance = client.get_balance(player).await?;
@@ -115,6 +119,29 @@ mod session {
         );
         step(6, "get balance", detail);
 
+        if *midas2 {
+            // The same player, the same books, the next generation: a team migrates endpoint by
+            // endpoint, and Midas 2.0 sees what 1.0 did.
+            let pay = v2::Pay { amount: 10, bill_no: bill("order-v2-0001"), payitem: None, remark: None };
+            let paid = client.v2().pay(player, pay).await?;
+            let detail =
+                format!("{} → balance {} (signed over the exact body bytes)", paid.bill_no, paid.balance);
+            step(7, "Midas 2.0: pay 10 coins", detail);
+            let balance_v2 = client.v2().get_balance(player).await?;
+            let detail = format!(
+                "balance {} (gifted {}), spent {}",
+                balance_v2.balance, balance_v2.present_balance, balance_v2.sum_cost
+            );
+            step(8, "Midas 2.0: get balance", detail);
+            if balance_v2.balance != balance.balance - 10 {
+                return Err(format!(
+                    "Midas 2.0 sees balance {} after paying 10 of {}",
+                    balance_v2.balance, balance.balance
+                )
+                .into());
+            }
+        }
+
         if let Some(emulator) = emulator {
             let changes: Vec<Change> = emulator
                 .effects()
@@ -152,13 +179,14 @@ mod session {
         emulator.add_player(openid, session_key.clone(), 100);
         let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
             .sandbox_key(emulator.sandbox_key().clone())
+            .payment_sandbox_key(emulator.payment_sandbox_key().clone())
             .base_url(emulator.base_url())
             .build()?;
         let client = Client::new(config, StaticToken::new(emulator.access_token()))?;
         println!("midas-rs quickstart: local Midas server at {} (sandbox)", emulator.base_url());
         println!("player {openid}, 100 coins to start\n");
         let player = Player::new(openid).with_session_key(session_key);
-        Ok(Target { client, player, emulator: Some(emulator), bill_prefix: String::new() })
+        Ok(Target { client, player, emulator: Some(emulator), bill_prefix: String::new(), midas2: true })
     }
 
     /// A client for the server described by the `MIDAS_*` variables.
@@ -176,6 +204,13 @@ mod session {
             Env::Production => builder.production_key(key),
             Env::Sandbox => builder.sandbox_key(key),
         };
+        let payment_key = optional("MIDAS_PAYMENT_KEY")?.map(AppKey::new).transpose()?;
+        let midas2 = payment_key.is_some();
+        let builder = match (env, payment_key) {
+            (Env::Production, Some(key)) => builder.payment_production_key(key),
+            (Env::Sandbox, Some(key)) => builder.payment_sandbox_key(key),
+            (_, None) => builder,
+        };
         let builder = match optional("MIDAS_BASE_URL")? {
             Some(base_url) => builder.base_url(base_url),
             None => builder,
@@ -191,7 +226,7 @@ mod session {
         let client = Client::new(config, StaticToken::new(token))?;
         let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
         let bill_prefix = format!("qs{started}-{}-", std::process::id());
-        Ok(Target { client, player, emulator: None, bill_prefix })
+        Ok(Target { client, player, emulator: None, bill_prefix, midas2 })
     }
 
     fn required(name: &str) -> Result<String, Failure> {
