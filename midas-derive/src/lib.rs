@@ -12,9 +12,8 @@
 //! }
 //! ```
 //!
-//! The crate is staged like the derives it learned from: [`attr`] parses what a user can
-//! write, [`ast`] turns the struct into our model, [`valid`] checks the rules, and [`expand`]
-//! writes the tokens.
+//! The crate works in stages: `attr.rs` parses what a user can write, `ast.rs` turns the
+//! struct into our model, `valid.rs` checks the rules, and `expand.rs` writes the tokens.
 
 mod ast;
 mod attr;
