@@ -1,6 +1,6 @@
 //! Typed, signed clients for the WeChat Mini Game **Midas** virtual-currency APIs.
 //!
-//! One attribute declares an endpoint: [`midas_api`] on a request struct generates the signing
+//! One attribute declares an endpoint: [`midas_api`](macro@midas_api) on a request struct generates the signing
 //! order (merged with the common envelope and sorted at compile time), the JSON body, the
 //! production and sandbox paths, and the field validation. The [`Client`] sends it.
 //!

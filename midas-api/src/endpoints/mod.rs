@@ -1,4 +1,4 @@
-//! The Midas 1.0 endpoints, each declared with [`midas_api`](crate::midas_api) and nothing
+//! The Midas 1.0 endpoints, each declared with [`midas_api`](macro@crate::midas_api) and nothing
 //! hand-written for signing.
 
 mod cancelpay;
