@@ -168,7 +168,9 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                     return Err(Error::AlreadyProcessed { api, bill_no: key.to_owned() });
                 }
             }
-            match retry::decide(&error, token_refreshed) {
+            let decision = retry::decide(&error, token_refreshed);
+            tracing::debug!(api, attempt = attempts, %error, ?decision, "midas attempt failed");
+            match decision {
                 Decision::RefreshToken => match self.inner.tokens.refresh(&token).await {
                     Ok(fresh) => {
                         token = fresh;
@@ -255,6 +257,8 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             return Err(TransportError::new(TransportErrorKind::Timeout, "the call's deadline passed").into());
         }
         let config = &self.inner.config;
+        // The URL shows `access_token=***`; the body holds no secret but is not logged anyway.
+        tracing::debug!(url = %url, body_len = body.len(), "midas request");
         let http = HttpRequest {
             method: Method::Post,
             url,
