@@ -2,7 +2,7 @@
 //!
 //! Use it through `midas-api`, which re-exports it and documents the generated code:
 //!
-//! ```ignore
+//! ```text
 //! #[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
 //! pub struct Present {
 //!     #[midas(bill_no)]
