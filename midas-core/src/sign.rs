@@ -1,8 +1,9 @@
 //! Midas 1.0 signing: `sig` with the app key, `mp_sig` with the player's session key.
 //!
-//! The signing string is never built as a string on the signing path: the generated code
-//! writes `k=v` pairs in their compile-time order straight into the keyed HMAC state. The same
-//! writer renders the string for humans ([`masked_signed`]), with secrets swapped for `***`.
+//! The signing string is never built on the heap: the generated code writes `k=v` pairs in
+//! their compile-time order into a buffer on the stack that feeds the keyed HMAC state in whole
+//! blocks. The same writer renders the string for humans ([`masked_signed`]), with secrets
+//! swapped for `***`.
 
 use hmac::Mac;
 
