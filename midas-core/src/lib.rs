@@ -46,6 +46,14 @@ pub mod rules {
         if valid { Ok(()) } else { Err(ValidationError::new(field, Rule::BillNo)) }
     }
 
+    /// Whether `value` holds a control character (`char::is_control`: C0, DEL, C1). The byte
+    /// scan has no early exit, so it vectorizes; it is on the signing path of every call. A C1
+    /// control is `0xC2 0x80..=0x9F` in UTF-8, so only a `0xC2` byte needs the slow look.
+    fn has_control(value: &str) -> bool {
+        let suspect = value.bytes().fold(false, |seen, b| seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2));
+        suspect && value.chars().any(char::is_control)
+    }
+
     /// A Midas 2.0 bill number: `[0-9A-Za-z_-]{1,63}`, not starting with `_`.
     pub fn bill_no_v2(field: &'static str, value: &str) -> Result<(), ValidationError> {
         if bill_no(field, value).is_err() || value.starts_with('_') {
@@ -69,10 +77,26 @@ pub mod rules {
     pub fn text(field: &'static str, value: &str) -> Result<(), ValidationError> {
         if value.is_empty() {
             Err(ValidationError::new(field, Rule::NotEmpty))
-        } else if value.chars().any(char::is_control) {
+        } else if has_control(value) {
             Err(ValidationError::new(field, Rule::NoControlChars))
         } else {
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod rules_tests {
+    use super::rules::text;
+    use crate::Rule;
+
+    #[test]
+    fn text_refuses_every_control_character_and_nothing_else() {
+        for ch in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            let value = format!("a{ch}b");
+            let refused = text("f", &value).is_err_and(|err| *err.rule() == Rule::NoControlChars);
+            assert_eq!(refused, ch.is_control(), "U+{:04X}", u32::from(ch));
+        }
+        assert_eq!(text("f", "").unwrap_err().rule(), &Rule::NotEmpty);
     }
 }
