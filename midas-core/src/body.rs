@@ -169,6 +169,20 @@ impl<'a> JsonObject<'a> {
         value.write_json(self.out);
     }
 
+    /// [`Self::field`] with the name given as the literal `,"name":`, written in one piece (the
+    /// `,` is skipped before the first field). Generated code calls this with a literal built
+    /// at compile time from the wire name (`[a-z0-9_]`, nothing to escape).
+    #[inline(always)]
+    pub fn field_literal<V: JsonValue + ?Sized>(&mut self, comma_name_colon: &'static [u8], value: &V) {
+        if !value.is_present() {
+            return;
+        }
+        let piece = if self.first { comma_name_colon.get(1..).unwrap_or_default() } else { comma_name_colon };
+        self.first = false;
+        extend_short(self.out, piece);
+        value.write_json(self.out);
+    }
+
     /// Closes the object (`}`).
     #[inline(always)]
     pub fn finish(self) {

@@ -50,12 +50,12 @@ impl Envelope<'_> {
 
     /// Writes the envelope's fields into a JSON body.
     pub fn write_body_fields(&self, body: &mut JsonObject<'_>) {
-        body.field("appid", self.appid);
-        body.field("offer_id", self.offer_id);
-        body.field("openid", self.openid);
-        body.field("pf", self.pf);
-        body.field("ts", &self.ts);
-        body.field("user_ip", &self.user_ip);
-        body.field("zone_id", self.zone_id);
+        body.field_literal(b",\"appid\":", self.appid);
+        body.field_literal(b",\"offer_id\":", self.offer_id);
+        body.field_literal(b",\"openid\":", self.openid);
+        body.field_literal(b",\"pf\":", self.pf);
+        body.field_literal(b",\"ts\":", &self.ts);
+        body.field_literal(b",\"user_ip\":", &self.user_ip);
+        body.field_literal(b",\"zone_id\":", self.zone_id);
     }
 }

@@ -46,12 +46,36 @@ pub mod rules {
         if valid { Ok(()) } else { Err(ValidationError::new(field, Rule::BillNo)) }
     }
 
-    /// Whether `value` holds a control character (`char::is_control`: C0, DEL, C1). The byte
-    /// scan has no early exit, so it vectorizes; it is on the signing path of every call. A C1
-    /// control is `0xC2 0x80..=0x9F` in UTF-8, so only a `0xC2` byte needs the slow look.
+    /// Whether `value` holds a control character (`char::is_control`: C0, DEL, C1). It runs
+    /// on every text value of every call, so a word-at-a-time scan finds the bytes that can
+    /// start one (below 0x20, 0x7F, and 0xC2, the lead byte of the C1 range); only then are
+    /// the characters decoded.
     fn has_control(value: &str) -> bool {
-        let suspect = value.bytes().fold(false, |seen, b| seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2));
+        let bytes = value.as_bytes();
+        let mut chunks = bytes.chunks_exact(8);
+        let mut suspect = false;
+        for chunk in &mut chunks {
+            let mut word = [0_u8; 8];
+            word.copy_from_slice(chunk);
+            suspect |= suspect_word(u64::from_le_bytes(word));
+        }
+        for &byte in chunks.remainder() {
+            suspect |= (byte < 0x20) | (byte == 0x7f) | (byte == 0xc2);
+        }
         suspect && value.chars().any(char::is_control)
+    }
+
+    /// Whether any byte of `word` is below 0x20, 0x7F or 0xC2 (the classic "has less" and "has
+    /// zero" bit tricks; exact as a yes/no).
+    #[inline(always)]
+    const fn suspect_word(word: u64) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        const fn has_zero(x: u64) -> bool {
+            x.wrapping_sub(ONES) & !x & HIGHS != 0
+        }
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+        below_space | has_zero(word ^ (ONES * 0x7f)) | has_zero(word ^ (ONES * 0xc2))
     }
 
     /// A Midas 2.0 bill number: `[0-9A-Za-z_-]{1,63}`, not starting with `_`.
@@ -98,5 +122,19 @@ mod rules_tests {
             assert_eq!(refused, ch.is_control(), "U+{:04X}", u32::from(ch));
         }
         assert_eq!(text("f", "").unwrap_err().rule(), &Rule::NotEmpty);
+    }
+
+    #[test]
+    fn text_finds_a_control_character_at_every_position_of_longer_values() {
+        let samples =
+            ['\0', '\n', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', ' ', '~', '\u{a0}', '备', '\u{c2}'];
+        for len in 1..=24 {
+            for position in 0..len {
+                for ch in samples {
+                    let value: String = (0..len).map(|i| if i == position { ch } else { 'x' }).collect();
+                    assert_eq!(text("f", &value).is_err(), ch.is_control(), "{ch:?} at {position} of {len}");
+                }
+            }
+        }
     }
 }

@@ -103,9 +103,9 @@ pub fn prepare<R: MidasRequest + ?Sized>(
     let mut object = JsonObject::new(&mut body);
     envelope.write_body_fields(&mut object);
     request.write_body_fields(&mut object);
-    object.field("sig", &sig);
+    object.field_literal(b",\"sig\":", &sig);
     if let Some(mp_sig) = &mp_sig {
-        object.field("mp_sig", mp_sig);
+        object.field_literal(b",\"mp_sig\":", mp_sig);
     }
     object.finish();
     Ok(Prepared { path, sig, mp_sig, body })

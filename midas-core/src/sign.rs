@@ -125,6 +125,22 @@ impl<'s, S: SignSink + ?Sized> Params<'s, S> {
     }
 }
 
+impl<S: SignSink + ?Sized> Params<'_, S> {
+    /// [`Self::pair`] with the name given as the literal `&name=`, written in one piece (the
+    /// `&` is skipped before the first pair). Generated code calls this: the literal is built
+    /// at compile time from the wire name.
+    #[inline(always)]
+    pub fn pair_literal<V: SignValue + ?Sized>(&mut self, amp_name_eq: &'static [u8], value: &V) {
+        if !value.is_present() {
+            return;
+        }
+        let piece = if self.first { amp_name_eq.get(1..).unwrap_or_default() } else { amp_name_eq };
+        self.first = false;
+        self.sink.put(piece);
+        value.write_sign(self.sink);
+    }
+}
+
 /// Writes the documented suffix `&org_loc=<path>&method=POST&<secret_name>=<secret>`.
 #[inline(always)]
 pub(crate) fn suffix<S: SignSink + ?Sized>(sink: &mut S, org_loc: &str, secret_name: &str, secret: &str) {
@@ -305,4 +321,89 @@ pub fn masked_signed<R: MidasRequest + ?Sized>(
     let mp_sig =
         sig.map(|sig| render(Some(&MpExtra { access_token: MASK, sig: sig.as_str() }), "session_key"));
     crate::MaskedSigned { sig: render(None, "secret"), mp_sig }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::JsonObject;
+    use crate::{ApiErrorKind, ValidationError};
+
+    /// A request whose own fields sort before `access_token` and after `sig`; written by hand
+    /// the way the attribute writes it.
+    struct Edges {
+        aaa: String,
+        zzz: i64,
+    }
+
+    impl MidasRequest for Edges {
+        type Response = ();
+        const API: &'static str = "edges";
+        const PATH: &'static str = "/cgi-bin/midas/edges";
+        const SANDBOX_PATH: &'static str = "/cgi-bin/midas/sandbox/edges";
+
+        fn validate(&self) -> Result<(), ValidationError> {
+            Ok(())
+        }
+
+        fn bill_no(&self) -> Option<&str> {
+            None
+        }
+
+        fn write_params<S: SignSink + ?Sized>(
+            &self,
+            envelope: &Envelope<'_>,
+            mp: Option<&MpExtra<'_>>,
+            sink: &mut S,
+        ) {
+            let mut params = Params::new(sink);
+            params.pair_literal(b"&aaa=", &self.aaa);
+            if let Some(mp) = mp {
+                params.pair_literal(b"&access_token=", mp.access_token);
+            }
+            params.pair_literal(b"&appid=", envelope.appid);
+            params.pair_literal(b"&openid=", envelope.openid);
+            if let Some(mp) = mp {
+                params.pair_literal(b"&sig=", mp.sig);
+            }
+            params.pair_literal(b"&ts=", &envelope.ts);
+            params.pair_literal(b"&zzz=", &self.zzz);
+        }
+
+        fn write_body_fields(&self, body: &mut JsonObject<'_>) {
+            body.field_literal(b",\"aaa\":", &self.aaa);
+            body.field_literal(b",\"zzz\":", &self.zzz);
+        }
+
+        fn classify(errcode: i64) -> ApiErrorKind {
+            ApiErrorKind::midas_v1(errcode)
+        }
+    }
+
+    fn envelope() -> Envelope<'static> {
+        Envelope {
+            appid: "wx1",
+            offer_id: "o",
+            openid: "p",
+            ts: 1,
+            zone_id: "1",
+            pf: "android",
+            user_ip: None,
+        }
+    }
+
+    #[test]
+    fn the_signed_strings_keep_the_sorted_order_around_the_mp_sig_pairs() {
+        let hex = Hex64([b'0'; 64]);
+        let signed = masked_signed(&Edges { aaa: "x".into(), zzz: 42 }, &envelope(), Edges::PATH, Some(&hex));
+        assert_eq!(
+            signed.sig,
+            "aaa=x&appid=wx1&openid=p&ts=1&zzz=42&org_loc=/cgi-bin/midas/edges&method=POST&secret=***"
+        );
+        let sig = "0".repeat(64);
+        assert_eq!(
+            signed.mp_sig.as_deref(),
+            Some(format!("aaa=x&access_token=***&appid=wx1&openid=p&sig={sig}&ts=1&zzz=42&org_loc=/cgi-bin/midas/edges&method=POST&session_key=***").as_str())
+        );
+    }
 }

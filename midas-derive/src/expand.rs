@@ -100,8 +100,8 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
     let validate = fields.iter().map(|field| validation(field, scheme));
     let key = key_accessor(&fields);
     let body = fields.iter().map(|field| {
-        let (wire, name) = (&field.wire, field.ident);
-        quote! { body.field(#wire, &self.#name); }
+        let (literal, name) = (json_literal(&field.wire), field.ident);
+        quote! { body.field_literal(#literal, &self.#name); }
     });
     // A `#[cfg]` below `#[midas_api]` stays on the struct; the impl goes with it.
     let cfgs: Vec<_> = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
@@ -219,8 +219,11 @@ fn signing_order(fields: &[Field<'_>]) -> Vec<TokenStream> {
     let mut writes: Vec<(String, TokenStream)> = fields
         .iter()
         .map(|field| {
-            let (wire, name) = (&field.wire, field.ident);
-            (wire.clone(), quote_spanned!(field.ty.span()=> params.pair(#wire, &self.#name);))
+            let (literal, name) = (pair_literal(&field.wire), field.ident);
+            (
+                field.wire.clone(),
+                quote_spanned!(field.ty.span()=> params.pair_literal(#literal, &self.#name);),
+            )
         })
         .collect();
     for (name, value) in [
@@ -232,15 +235,25 @@ fn signing_order(fields: &[Field<'_>]) -> Vec<TokenStream> {
         ("user_ip", quote!(&envelope.user_ip)),
         ("zone_id", quote!(envelope.zone_id)),
     ] {
-        writes.push((name.to_owned(), quote!(params.pair(#name, #value);)));
+        let literal = pair_literal(name);
+        writes.push((name.to_owned(), quote!(params.pair_literal(#literal, #value);)));
     }
     for name in ["access_token", "sig"] {
-        let field = format_ident!("{}", name);
-        writes.push((
-            name.to_owned(),
-            quote!(if let ::core::option::Option::Some(mp) = mp { params.pair(#name, mp.#field); }),
-        ));
+        let (field, literal) = (format_ident!("{}", name), pair_literal(name));
+        let write = quote!(if let ::core::option::Option::Some(mp) = mp { params.pair_literal(#literal, mp.#field); });
+        writes.push((name.to_owned(), write));
     }
     writes.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     writes.into_iter().map(|(_, tokens)| tokens).collect()
+}
+
+/// `&name=`, the piece a signed pair starts with, as a byte-string literal.
+fn pair_literal(wire: &str) -> syn::LitByteStr {
+    syn::LitByteStr::new(format!("&{wire}=").as_bytes(), Span::call_site())
+}
+
+/// `,"name":`, the piece a body field starts with, as a byte-string literal (wire names are
+/// `[a-z0-9_]`: nothing to escape).
+fn json_literal(wire: &str) -> syn::LitByteStr {
+    syn::LitByteStr::new(format!(",\"{wire}\":").as_bytes(), Span::call_site())
 }
