@@ -121,7 +121,7 @@ mod rules_tests {
             let refused = text("f", &value).is_err_and(|err| *err.rule() == Rule::NoControlChars);
             assert_eq!(refused, ch.is_control(), "U+{:04X}", u32::from(ch));
         }
-        assert_eq!(text("f", "").unwrap_err().rule(), &Rule::NotEmpty);
+        assert_eq!(text("f", "").expect_err("empty text is refused").rule(), &Rule::NotEmpty);
     }
 
     #[test]
