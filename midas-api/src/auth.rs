@@ -121,6 +121,23 @@ impl Cache {
             .map(|cached| cached.token.clone())
     }
 
+    /// The cached token while fresh; otherwise one `fetch` at a time, reused by every caller
+    /// that waited for it.
+    async fn get_or_fetch<F>(&self, fetch: impl FnOnce() -> F) -> Result<AccessToken, TokenError>
+    where
+        F: std::future::Future<Output = Result<AccessToken, TokenError>>,
+    {
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let _fetching = self.fetching.lock().await;
+        // Whoever held the lock before us may have fetched already.
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        fetch().await
+    }
+
     fn store(&self, token: &AccessToken, lifetime: Duration) {
         // Use a token until shortly before it runs out: 5 minutes, or half of a short lifetime.
         let margin = self.margin.min(lifetime / 2);
@@ -220,15 +237,7 @@ impl<T: Transport> StableTokenSource<T> {
 
 impl<T: Transport> TokenSource for StableTokenSource<T> {
     async fn token(&self) -> Result<AccessToken, TokenError> {
-        if let Some(token) = self.cache.fresh() {
-            return Ok(token);
-        }
-        let _fetching = self.cache.fetching.lock().await;
-        // Whoever held the lock before us may have fetched already.
-        if let Some(token) = self.cache.fresh() {
-            return Ok(token);
-        }
-        self.fetch(false).await
+        self.cache.get_or_fetch(|| self.fetch(false)).await
     }
 
     async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
@@ -278,14 +287,7 @@ impl<T: Transport> ClassicTokenSource<T> {
 
 impl<T: Transport> TokenSource for ClassicTokenSource<T> {
     async fn token(&self) -> Result<AccessToken, TokenError> {
-        if let Some(token) = self.cache.fresh() {
-            return Ok(token);
-        }
-        let _fetching = self.cache.fetching.lock().await;
-        if let Some(token) = self.cache.fresh() {
-            return Ok(token);
-        }
-        self.fetch().await
+        self.cache.get_or_fetch(|| self.fetch()).await
     }
 
     async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
