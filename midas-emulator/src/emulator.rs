@@ -3,16 +3,19 @@
 use core::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use midas_core::{AccessToken, AppKey, Env, SessionKey};
+use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::Api;
 use crate::fault::{Fault, FaultCounts, FaultPlan, FaultRates, InvalidRates};
 use crate::ledger::{Balance, Effect, Ledger};
+use crate::login::LoginCodes;
 use crate::server::{self, App, Shared, State};
 use crate::session::Sessions;
+use crate::tokens::{TokenRequests, Tokens};
 
 /// The AppID the emulator expects unless told otherwise (the one of the official examples).
 pub const DEFAULT_APPID: &str = "wx1234567";
@@ -29,6 +32,10 @@ pub const DEFAULT_PAYMENT_PRODUCTION_KEY: &str = "emulator-payment-production-ap
 pub const DEFAULT_PAYMENT_SANDBOX_KEY: &str = "emulator-payment-sandbox-app-key";
 /// The first access token unless told otherwise.
 pub const DEFAULT_ACCESS_TOKEN: &str = "EMULATOR_ACCESS_TOKEN";
+/// The AppSecret that fetches tokens and exchanges login codes unless told otherwise.
+pub const DEFAULT_APP_SECRET: &str = "emulator-app-secret";
+/// How long an access token lives unless told otherwise: 7200 s, as on WeChat.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(7200);
 
 /// Why an emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +85,9 @@ pub struct EmulatorBuilder {
     payment_production_key: Option<AppKey>,
     payment_sandbox_key: Option<AppKey>,
     access_token: Option<AccessToken>,
+    app_secret: Option<AppSecret>,
+    token_lifetime: Duration,
+    classic_token_overlap: Duration,
     seed: u64,
     fault_rates: FaultRates,
     players: Vec<(String, SessionKey, i64)>,
@@ -95,6 +105,9 @@ impl fmt::Debug for EmulatorBuilder {
             .field("payment_production_key", &self.payment_production_key)
             .field("payment_sandbox_key", &self.payment_sandbox_key)
             .field("access_token", &self.access_token)
+            .field("app_secret", &self.app_secret)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("classic_token_overlap", &self.classic_token_overlap)
             .field("seed", &self.seed)
             .field("fault_rates", &self.fault_rates)
             .field("players", &self.players)
@@ -113,6 +126,9 @@ impl Default for EmulatorBuilder {
             payment_production_key: None,
             payment_sandbox_key: None,
             access_token: None,
+            app_secret: None,
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            classic_token_overlap: Duration::ZERO,
             seed: 0,
             fault_rates: FaultRates::default(),
             players: Vec::new(),
@@ -171,7 +187,29 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The seed of the fault draws (default 0).
+    /// The AppSecret that `stable_token`, `token` and `jscode2session` require (default
+    /// [`DEFAULT_APP_SECRET`]).
+    pub fn app_secret(mut self, secret: AppSecret) -> Self {
+        self.app_secret = Some(secret);
+        self
+    }
+
+    /// How long an access token lives on the token clock (default
+    /// [`DEFAULT_TOKEN_LIFETIME`]); see [`Emulator::advance_clock`]. At least one second.
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// How long a token from `GET /cgi-bin/token` stays valid after the next fetch replaced it
+    /// (default zero: at once, so that the documented trap shows in tests; WeChat keeps it
+    /// 5 minutes).
+    pub fn classic_token_overlap(mut self, overlap: Duration) -> Self {
+        self.classic_token_overlap = overlap;
+        self
+    }
+
+    /// The seed of the fault draws and of issued session keys (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -219,6 +257,15 @@ impl EmulatorBuilder {
         if payment_production_key.expose_secret() == payment_sandbox_key.expose_secret() {
             return Err(setting("payment_sandbox_key", "must differ from the production payment key"));
         }
+        if self.token_lifetime < Duration::from_secs(1) {
+            return Err(setting("token_lifetime", "must be at least one second"));
+        }
+        let secret = match self.app_secret {
+            Some(secret) => secret,
+            None => {
+                AppSecret::new(DEFAULT_APP_SECRET).map_err(|_| setting("app_secret", "must not be empty"))?
+            }
+        };
         let token = match self.access_token {
             Some(token) => token,
             None => AccessToken::new(DEFAULT_ACCESS_TOKEN)
@@ -244,11 +291,11 @@ impl EmulatorBuilder {
             sandbox_key,
             payment_production_key,
             payment_sandbox_key,
-            initial_token: token.clone(),
+            secret,
         };
         let state = State {
-            token,
-            rotations: 0,
+            tokens: Tokens::new(token, self.token_lifetime, self.classic_token_overlap),
+            logins: LoginCodes::new(self.seed),
             sessions,
             ledger,
             faults: FaultPlan::new(self.fault_rates, self.seed),
@@ -366,22 +413,71 @@ impl Emulator {
         &self.shared.app.payment_sandbox_key
     }
 
-    /// The access token accepted now.
-    pub fn access_token(&self) -> AccessToken {
-        self.shared.state().token.clone()
+    /// The AppSecret that `stable_token`, `token` and `jscode2session` require.
+    pub fn app_secret(&self) -> &AppSecret {
+        &self.shared.app.secret
     }
 
-    /// Replaces the access token: from now on the old one is refused with 40001 (as a token
-    /// replaced by a fresh `/cgi-bin/token` call would be). Returns the new one.
+    /// The current stable access token, the one `stable_token` in normal mode hands out; when
+    /// it has expired on the token clock a new one is issued first (not counted in
+    /// [`Self::token_requests`]).
+    pub fn access_token(&self) -> AccessToken {
+        self.shared.state().tokens.current()
+    }
+
+    /// Replaces the stable access token, as a forced refresh by another server would, but
+    /// without its limits: from now on the old one is refused with 40001. Returns the new one.
     pub fn rotate_token(&self) -> AccessToken {
-        let mut state = self.shared.state();
-        state.rotations += 1;
-        let text = format!("{}_{}", self.shared.app.initial_token.expose_secret(), state.rotations + 1);
-        // A non-empty prefix and a number: never empty.
-        if let Ok(token) = AccessToken::new(text) {
-            state.token = token;
-        }
-        state.token.clone()
+        self.shared.state().tokens.replace_stable().0
+    }
+
+    /// Moves the token clock forward by `by`: tokens expire (42001 on every API that takes
+    /// one) and the limits of forced refreshes pass as if that time had gone by. Only tokens
+    /// are affected.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), midas_emulator::StartError> {
+    /// use std::time::Duration;
+    /// let emulator = midas_emulator::Emulator::start().await?;
+    /// let first = emulator.access_token();
+    /// emulator.advance_clock(emulator.token_lifetime() + Duration::from_secs(1));
+    /// assert_ne!(emulator.access_token(), first, "expired, so a new one");
+    /// # Ok(()) }
+    /// ```
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.state().tokens.advance(by);
+    }
+
+    /// How long an issued access token lives.
+    pub fn token_lifetime(&self) -> Duration {
+        self.shared.state().tokens.lifetime()
+    }
+
+    /// How many token requests were served, by kind.
+    pub fn token_requests(&self) -> TokenRequests {
+        self.shared.state().tokens.requests
+    }
+
+    /// A new single-use login code for `openid`, as `wx.login` would hand the game:
+    /// `jscode2session` exchanges it for the openid and a new session key.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), midas_emulator::StartError> {
+    /// let emulator = midas_emulator::Emulator::start().await?;
+    /// let code = emulator.issue_login_code("player-1");
+    /// assert_ne!(code, emulator.issue_login_code("player-1"));
+    /// # Ok(()) }
+    /// ```
+    pub fn issue_login_code(&self, openid: impl Into<String>) -> String {
+        self.shared.state().logins.issue(openid.into())
+    }
+
+    /// Registers `code` as a single-use login code of `openid`; registering a used code
+    /// again makes it usable once more.
+    pub fn register_code(&self, code: impl Into<String>, openid: impl Into<String>) {
+        self.shared.state().logins.register(code.into(), openid.into());
     }
 
     /// Registers (or re-logs in) a player: `session_key` checks its `mp_sig` (Midas 1.0) and
@@ -445,7 +541,8 @@ impl Emulator {
         self.shared.state().faults.counts()
     }
 
-    /// How many POST requests to one of the served paths were read, refused ones included.
+    /// How many POST requests to one of the payment APIs were read, refused ones included
+    /// (token and login APIs not counted: see [`Self::token_requests`]).
     pub fn requests(&self) -> u64 {
         self.shared.state().requests
     }

@@ -7,7 +7,22 @@
 //! | Midas 2.0 | `/wxa/game/{getbalance,pay,cancelpay,present,queryorderinfo}` | `pay_sig` (payment key), `signature` (session key), `sig_method` in the query | the body's `env` |
 //! | xpay | `/xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,query_order,notify_provide_goods}` | `pay_sig`, and `signature` for the first three, in the query | the body's `env` |
 //!
-//! Every generation first checks that `access_token` in the query is the current one (40001).
+//! The token and login APIs are served too, with the app's AppSecret
+//! ([`Emulator::app_secret`]):
+//!
+//! | API | what it does |
+//! |---|---|
+//! | `POST /cgi-bin/stable_token` | normal mode: the current stable token and its remaining `expires_in`, a new one within the last 5 minutes (the old one valid until it expires); `force_refresh: true`: a new token, the old one invalid at once, at most once per 30 s (45011) and 20 times a day (45009) |
+//! | `GET /cgi-bin/token` | a new token on every call; the previous one is invalid at once, or after [`EmulatorBuilder::classic_token_overlap`] |
+//! | `GET /sns/jscode2session` | exchanges a single-use code ([`Emulator::issue_login_code`], [`Emulator::register_code`]; 40029 unknown, 40163 used) for the openid and a **new** session key: the previous one stops verifying `mp_sig` and `signature` |
+//! | `GET /wxa/checksession` | 0 when `signature` is HMAC-SHA256 of the empty string with the player's current session key, else 87009 |
+//!
+//! Tokens live [`DEFAULT_TOKEN_LIFETIME`] (see [`EmulatorBuilder::token_lifetime`]) on a clock
+//! that [`Emulator::advance_clock`] moves forward; [`Emulator::token_requests`] counts the
+//! token requests.
+//!
+//! Every generation first checks that `access_token` in the query is one issued and not
+//! replaced (40001), and not expired (42001).
 //! Midas 1.0 then checks, in this order:
 //!
 //! | check | errcode |
@@ -80,23 +95,27 @@
 
 mod answer;
 mod api;
+mod auth;
 mod emulator;
 mod fault;
 mod game;
 mod ledger;
+mod login;
 mod midas1;
 mod query;
 mod server;
 mod session;
 mod signed;
+mod tokens;
 mod xpay;
 
 pub use api::{Api, Generation};
 pub use emulator::{
-    DEFAULT_ACCESS_TOKEN, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY,
-    DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, Emulator, EmulatorBuilder,
-    StartError,
+    DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_APPID, DEFAULT_OFFER_ID,
+    DEFAULT_PAYMENT_PRODUCTION_KEY, DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY,
+    DEFAULT_TOKEN_LIFETIME, Emulator, EmulatorBuilder, StartError,
 };
 pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, InvalidRates};
 pub use ledger::{Balance, Change, Effect};
-pub use midas_core::{AccessToken, AppKey, Env, SessionKey};
+pub use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
+pub use tokens::TokenRequests;

@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use midas_emulator::{
-    AccessToken, AppKey, DEFAULT_APPID, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY,
-    DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, Emulator, Env, FaultRates,
-    SessionKey,
+    AccessToken, AppKey, AppSecret, DEFAULT_APP_SECRET, DEFAULT_APPID, DEFAULT_OFFER_ID,
+    DEFAULT_PAYMENT_PRODUCTION_KEY, DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY,
+    Emulator, Env, FaultRates, SessionKey,
 };
 use serde::Deserialize;
 
@@ -26,6 +26,8 @@ midas-emulator: a local Midas server on 127.0.0.1, one ledger for all three gene
   Midas 2.0  /wxa/game/{getbalance,pay,cancelpay,present,queryorderinfo}
   xpay       /xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,
                     query_order,notify_provide_goods}
+  tokens     /cgi-bin/stable_token (POST), /cgi-bin/token
+  login      /sns/jscode2session, /wxa/checksession
 
 USAGE: midas-emulator [OPTIONS]
 
@@ -39,6 +41,7 @@ OPTIONS (they override the config file):
   --payment-production-key KEY    payment key of pay_sig (Midas 2.0, xpay) with env 0
   --payment-sandbox-key KEY       payment key of pay_sig (Midas 2.0, xpay) with env 1
   --access-token TOKEN            the valid access_token
+  --app-secret SECRET             AppSecret of the token and login APIs
   --seed N                        seed of the random faults (default 0)
   --player OPENID:SESSION_KEY[:BALANCE]
                                   register a player (repeatable); without any, one demo
@@ -54,6 +57,7 @@ CONFIG FILE (every key optional):
   payment_production_key = \"...\"
   payment_sandbox_key = \"...\"
   access_token = \"...\"
+  app_secret = \"...\"
   seed = 7
   [faults]          # chance per call; they add up to at most 1
   busy_before = 0.0 # -1 before applying
@@ -79,6 +83,7 @@ struct Settings {
     payment_production_key: Option<String>,
     payment_sandbox_key: Option<String>,
     access_token: Option<String>,
+    app_secret: Option<String>,
     seed: Option<u64>,
     #[serde(default)]
     faults: Faults,
@@ -132,6 +137,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             "--payment-production-key" => flags.payment_production_key = Some(value()?),
             "--payment-sandbox-key" => flags.payment_sandbox_key = Some(value()?),
             "--access-token" => flags.access_token = Some(value()?),
+            "--app-secret" => flags.app_secret = Some(value()?),
             "--seed" => flags.seed = Some(value()?.parse().map_err(|_| "--seed needs a number")?),
             "--player" => flags.players.push(player_flag(&value()?)?),
             other => return Err(format!("unknown option `{other}`")),
@@ -152,6 +158,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
     settings.payment_production_key = flags.payment_production_key.or(settings.payment_production_key);
     settings.payment_sandbox_key = flags.payment_sandbox_key.or(settings.payment_sandbox_key);
     settings.access_token = flags.access_token.or(settings.access_token);
+    settings.app_secret = flags.app_secret.or(settings.app_secret);
     settings.seed = flags.seed.or(settings.seed);
     settings.players.extend(flags.players);
     Ok(Parsed::Run(Box::new(settings)))
@@ -195,6 +202,9 @@ async fn start(mut settings: Settings) -> Result<(Emulator, Vec<PlayerSetting>),
     }
     if let Some(text) = settings.access_token {
         builder = builder.access_token(AccessToken::new(text).map_err(|err| err.to_string())?);
+    }
+    if let Some(text) = settings.app_secret {
+        builder = builder.app_secret(AppSecret::new(text).map_err(|err| err.to_string())?);
     }
     let faults = &settings.faults;
     let mut rates = FaultRates {
@@ -244,6 +254,7 @@ fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
         format!("MIDAS_PAYMENT_SANDBOX_KEY={payment_sandbox_key}"),
         format!("MIDAS_PAYMENT_KEY={payment_sandbox_key}"),
         format!("MIDAS_ACCESS_TOKEN={}", emulator.access_token().expose_secret()),
+        format!("MIDAS_APP_SECRET={}", emulator.app_secret().expose_secret()),
     ];
     if let Some(first) = players.first() {
         lines.push(format!("MIDAS_OPENID={}", first.openid));
@@ -263,6 +274,7 @@ fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
         && emulator.sandbox_key().expose_secret() == DEFAULT_SANDBOX_KEY
         && emulator.payment_key(Env::Production).expose_secret() == DEFAULT_PAYMENT_PRODUCTION_KEY
         && payment_sandbox_key == DEFAULT_PAYMENT_SANDBOX_KEY
+        && emulator.app_secret().expose_secret() == DEFAULT_APP_SECRET
     {
         lines.push("# (default ids and keys: test values, never real ones)".to_owned());
     }

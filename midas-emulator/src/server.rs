@@ -15,15 +15,18 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use midas_core::{AccessToken, AppKey, Env};
+use midas_core::{AppKey, AppSecret, Env};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::answer::{self, Fields, Rejection};
+use crate::auth::{self, AuthApi};
 use crate::fault::{Fault, FaultPlan};
 use crate::ledger::{Applied, Entry, Ledger, Refusal};
+use crate::login::LoginCodes;
 use crate::session::Sessions;
+use crate::tokens::Tokens;
 use crate::{Api, Generation, game, midas1, query, xpay};
 
 /// The largest request body read; Midas bodies are a few hundred bytes.
@@ -38,8 +41,8 @@ pub(crate) struct App {
     pub(crate) sandbox_key: AppKey,
     pub(crate) payment_production_key: AppKey,
     pub(crate) payment_sandbox_key: AppKey,
-    /// The first token; rotated tokens are numbered after it.
-    pub(crate) initial_token: AccessToken,
+    /// Fetches tokens and exchanges login codes.
+    pub(crate) secret: AppSecret,
 }
 
 impl App {
@@ -54,11 +57,11 @@ impl App {
     }
 }
 
-/// What changes: the token, the players, the books, the faults.
+/// What changes: the tokens, the login codes, the players, the books, the faults.
 #[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) token: AccessToken,
-    pub(crate) rotations: u64,
+    pub(crate) tokens: Tokens,
+    pub(crate) logins: LoginCodes,
     pub(crate) sessions: Sessions,
     pub(crate) ledger: Ledger,
     pub(crate) faults: FaultPlan,
@@ -123,6 +126,9 @@ async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
+    if let Some(api) = AuthApi::from_path(request.uri().path()) {
+        return Ok(serve_auth(&shared, api, request).await);
+    }
     let Some(api) = Api::from_path(request.uri().path()) else {
         return Ok(json_response(
             StatusCode::NOT_FOUND,
@@ -155,6 +161,27 @@ async fn handle(
     }
 }
 
+/// A token or login API: read the body of a POST, then answer.
+async fn serve_auth(shared: &Shared, api: AuthApi, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let post = request.method() == Method::POST;
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let body = if post && api.post() {
+        match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return json_response(
+                    StatusCode::OK,
+                    &answer::refusal(47001, "data format error: body unreadable"),
+                );
+            }
+        }
+    } else {
+        Bytes::new()
+    };
+    let value = auth::serve(&shared.app, &mut shared.state(), api, post, &query, &body);
+    json_response(StatusCode::OK, &value)
+}
+
 /// Checks, then faults and the ledger. The token comes first for every generation; then each
 /// generation checks in its own order (see [`midas1`], [`game`], [`xpay`]).
 fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, body: &[u8]) -> Outcome {
@@ -166,9 +193,10 @@ fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, 
         Outcome::Answer(answer::refusal(rejection.errcode, &errmsg))
     };
     let token = query.and_then(|query| query::param(query, "access_token"));
-    let Some(token) = token.filter(|token| token == state.token.expose_secret()) else {
-        return refused(Rejection::new(40001, "invalid credential, access_token is invalid or not latest"));
-    };
+    if let Err(problem) = state.tokens.check(token.as_deref()) {
+        return refused(problem.rejection());
+    }
+    let token = token.unwrap_or_default();
     let checked = match (api.generation(), path_env) {
         (Generation::Midas1, Some(env)) => {
             midas1::check(&shared.app, &state.sessions, api, env, &token, body)
