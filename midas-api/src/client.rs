@@ -176,7 +176,12 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                         token = fresh;
                         token_refreshed = true;
                     }
-                    Err(_) => return Err(error),
+                    Err(failure) => {
+                        return Err(match error {
+                            Error::Api(api) => Error::Api(api.with_refresh_failure(failure)),
+                            other => other,
+                        });
+                    }
                 },
                 Decision::Retry => {
                     may_have_applied |= retry::may_have_applied(&error);

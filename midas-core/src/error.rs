@@ -312,12 +312,13 @@ pub struct ApiError {
     errmsg: String,
     kind: ApiErrorKind,
     signed: Option<MaskedSigned>,
+    refresh_failure: Option<TokenError>,
 }
 
 impl ApiError {
     /// An error answer of `api`, with the meaning `kind` of its `errcode`.
     pub fn new(api: &'static str, errcode: i64, errmsg: impl Into<String>, kind: ApiErrorKind) -> Self {
-        Self { api, errcode, errmsg: errmsg.into(), kind, signed: None }
+        Self { api, errcode, errmsg: errmsg.into(), kind, signed: None, refresh_failure: None }
     }
 
     /// Attaches the masked signed strings (kept for signature rejections).
@@ -325,6 +326,19 @@ impl ApiError {
     pub fn with_signed(mut self, signed: MaskedSigned) -> Self {
         self.signed = Some(signed);
         self
+    }
+
+    /// Attaches why a fresh token could not be had after this token rejection.
+    #[must_use]
+    pub fn with_refresh_failure(mut self, failure: TokenError) -> Self {
+        self.refresh_failure = Some(failure);
+        self
+    }
+
+    /// Why refreshing the token failed, when this rejection could not be answered with a fresh
+    /// token (a static token, a forced-refresh limit, the token endpoint refusing).
+    pub const fn refresh_failure(&self) -> Option<&TokenError> {
+        self.refresh_failure.as_ref()
     }
 
     /// The API that answered, e.g. `"present"`.
@@ -366,6 +380,9 @@ impl fmt::Display for ApiError {
             if let Some(mp_sig) = &signed.mp_sig {
                 write!(f, "; mp_sig over `{mp_sig}`")?;
             }
+        }
+        if let Some(failure) = &self.refresh_failure {
+            write!(f, "; refreshing the token failed: {failure}")?;
         }
         Ok(())
     }

@@ -149,6 +149,9 @@ async fn a_static_token_that_is_refused_reports_the_api_error() {
     let client = Client::with_transport(test_config(Env::Sandbox), tokens, Arc::clone(&transport));
     let err = client.present(&test_player(), gift()).await.unwrap_err();
     assert_eq!(err.as_api().map(|api| api.errcode()), Some(40001));
+    let failure = err.as_api().and_then(|api| api.refresh_failure()).expect("why no fresh token");
+    assert!(failure.message().contains("static token"), "{failure}");
+    assert!(err.to_string().contains("refreshing the token failed"), "{err}");
     assert_eq!(transport.sent().len(), 1);
 }
 
