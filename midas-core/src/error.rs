@@ -312,7 +312,7 @@ pub struct ApiError {
     errmsg: String,
     kind: ApiErrorKind,
     signed: Option<MaskedSigned>,
-    refresh_failure: Option<TokenError>,
+    refresh_failure: Option<Box<TokenError>>,
 }
 
 impl ApiError {
@@ -331,14 +331,14 @@ impl ApiError {
     /// Attaches why a fresh token could not be had after this token rejection.
     #[must_use]
     pub fn with_refresh_failure(mut self, failure: TokenError) -> Self {
-        self.refresh_failure = Some(failure);
+        self.refresh_failure = Some(Box::new(failure));
         self
     }
 
     /// Why refreshing the token failed, when this rejection could not be answered with a fresh
     /// token (a static token, a forced-refresh limit, the token endpoint refusing).
-    pub const fn refresh_failure(&self) -> Option<&TokenError> {
-        self.refresh_failure.as_ref()
+    pub fn refresh_failure(&self) -> Option<&TokenError> {
+        self.refresh_failure.as_deref()
     }
 
     /// The API that answered, e.g. `"present"`.
