@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use midas_core::{
     AccessToken, ApiUrl, AppKey, BodyEnvelope, BodySignInput, BodySignedRequest, Envelope, Error,
     HttpRequest, MaskedSigned, Method, MidasRequest, Scheme, SignInput, Transport, TransportError,
-    TransportErrorKind, decode, prepare, prepare_body, sign,
+    TransportErrorKind, decode, prepare, prepare_body, sign, validate_body,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -130,7 +130,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         request: &R,
     ) -> Result<R::Response, Error> {
         let app_key = self.inner.config.payment_key()?;
-        prepare_body(request, &self.body_input(player, app_key, 0))?;
+        validate_body(request, &self.body_input(player, app_key, 0))?;
         self.drive(R::API, request.order_id(), |token, remaining| async move {
             self.attempt_body(player, request, app_key, &token, remaining).await
         })

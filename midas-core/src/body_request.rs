@@ -158,18 +158,27 @@ pub struct PreparedBody {
     pub signature: Option<Hex64>,
 }
 
+/// Checks everything [`prepare_body`] checks, without signing: the envelope, the request's
+/// rules, and the session key an API with the player's signature needs.
+pub fn validate_body<R: BodySignedRequest + ?Sized>(
+    request: &R,
+    input: &BodySignInput<'_>,
+) -> Result<(), ValidationError> {
+    input.envelope.validate::<R>()?;
+    request.validate()?;
+    if R::USER_SIGNATURE && input.session_key.is_none() {
+        return Err(ValidationError::new("session_key", Rule::Required));
+    }
+    Ok(())
+}
+
 /// Validates, writes the body once, and signs exactly those bytes.
 pub fn prepare_body<R: BodySignedRequest + ?Sized>(
     request: &R,
     input: &BodySignInput<'_>,
 ) -> Result<PreparedBody, ValidationError> {
-    input.envelope.validate::<R>()?;
-    request.validate()?;
-    let session_key = match (R::USER_SIGNATURE, input.session_key) {
-        (true, None) => return Err(ValidationError::new("session_key", Rule::Required)),
-        (true, Some(key)) => Some(key),
-        (false, _) => None,
-    };
+    validate_body(request, input)?;
+    let session_key = if R::USER_SIGNATURE { input.session_key } else { None };
     let mut body = Vec::with_capacity(256);
     let mut object = JsonObject::new(&mut body);
     input.envelope.write::<R>(&mut object);

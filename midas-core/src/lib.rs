@@ -22,7 +22,9 @@ mod transport;
 pub mod verify;
 
 pub use body::{JsonObject, JsonValue, write_json_string};
-pub use body_request::{BodyEnvelope, BodySignInput, BodySignedRequest, PreparedBody, Scheme, prepare_body};
+pub use body_request::{
+    BodyEnvelope, BodySignInput, BodySignedRequest, PreparedBody, Scheme, prepare_body, validate_body,
+};
 pub use env::Env;
 pub use envelope::{Envelope, RESERVED_NAMES};
 pub use error::{
