@@ -49,22 +49,39 @@ pub mod rules {
     }
 
     /// Whether `value` holds a control character (`char::is_control`: C0, DEL, C1). It runs
-    /// on every text value of every call, so a word-at-a-time scan finds the bytes that can
-    /// start one (below 0x20, 0x7F, and 0xC2, the lead byte of the C1 range); only then are
-    /// the characters decoded.
+    /// on every text value of every call, so a word-at-a-time scan (overlapping words, no
+    /// byte loop) finds the bytes that can start one — below 0x20, 0x7F, and 0xC2, the lead
+    /// byte of the C1 range; only then are the characters decoded.
     fn has_control(value: &str) -> bool {
         let bytes = value.as_bytes();
-        let mut chunks = bytes.chunks_exact(8);
-        let mut suspect = false;
-        for chunk in &mut chunks {
-            let mut word = [0_u8; 8];
-            word.copy_from_slice(chunk);
-            suspect |= suspect_word(u64::from_le_bytes(word));
-        }
-        for &byte in chunks.remainder() {
-            suspect |= (byte < 0x20) | (byte == 0x7f) | (byte == 0xc2);
-        }
+        let n = bytes.len();
+        let suspect = if n >= 8 {
+            let mut suspect = false;
+            let mut at = 0;
+            while at + 8 <= n {
+                suspect |= suspect_word(u64::from_le_bytes(word(bytes, at)));
+                at += 8;
+            }
+            suspect | suspect_word(u64::from_le_bytes(word(bytes, n - 8)))
+        } else if n >= 4 {
+            // Two overlapping halves in one word.
+            let [a, b, c, d]: [u8; 4] = word(bytes, 0);
+            let [e, f, g, h]: [u8; 4] = word(bytes, n - 4);
+            suspect_word(u64::from_le_bytes([a, b, c, d, e, f, g, h]))
+        } else {
+            bytes.iter().fold(false, |suspect, &b| suspect | (b < 0x20) | (b == 0x7f) | (b == 0xc2))
+        };
         suspect && value.chars().any(char::is_control)
+    }
+
+    /// `N` bytes of `bytes` from `at` (the callers keep `at + N` within bounds).
+    #[inline(always)]
+    fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+        let mut word = [b' '; N];
+        if let Some(source) = bytes.get(at..at + N) {
+            word.copy_from_slice(source);
+        }
+        word
     }
 
     /// Whether any byte of `word` is below 0x20, 0x7F or 0xC2 (the classic "has less" and "has
