@@ -100,15 +100,12 @@ pub struct BodyEnvelope<'a> {
 
 impl BodyEnvelope<'_> {
     fn validate<R: BodySignedRequest + ?Sized>(&self) -> Result<(), ValidationError> {
-        let mut required = Vec::with_capacity(3);
         if R::OPENID {
-            required.push(("openid", self.openid));
+            crate::rules::text("openid", self.openid)?;
         }
         if R::SCHEME == Scheme::GameV2 {
-            required.extend([("offer_id", self.offer_id), ("zone_id", self.zone_id)]);
-        }
-        for (field, value) in required {
-            crate::rules::text(field, value)?;
+            crate::rules::text("offer_id", self.offer_id)?;
+            crate::rules::text("zone_id", self.zone_id)?;
         }
         if let Some(user_ip) = self.user_ip {
             crate::rules::text("user_ip", user_ip)?;
