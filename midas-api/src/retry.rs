@@ -139,9 +139,8 @@ pub(crate) fn may_have_applied(error: &Error) -> bool {
     match error {
         Error::Transport(transport) => !matches!(transport.kind(), TransportErrorKind::Connect),
         Error::Decode(decode) => !decode.succeeded(),
-        Error::Api(api) => {
-            matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress | ApiErrorKind::Other)
-        }
+        // Only the answers `decide` retries: busy and in progress may come after applying.
+        Error::Api(api) => matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress),
         _ => false,
     }
 }
