@@ -6,7 +6,7 @@
 //!   reading the answer's bytes, nothing else.
 //!
 //! Both keep their connection alive, and the emulator runs on the same 2-worker tokio runtime.
-//! Run with `cargo bench -p midas-api --bench loopback`; it ends with the calls per second of
+//! Run with `cargo bench -p midas-bench --bench loopback`; it ends with the calls per second of
 //! each and the ratio `client/bare` (target ≥ 0.9).
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]

@@ -1,6 +1,6 @@
 //! What signing a Midas request costs, against the physical limit and against the usual way.
 //!
-//! For the `present` and `pay-with-optionals` vectors of `shared/vectors/midas-v1-worked.json`:
+//! For the `present` and `pay-with-optionals` vectors of `tests/vectors/midas-v1-worked.json`:
 //! - `floor`: the two bare HMAC-SHA256 computations (`sig`, then `mp_sig`) over the signed
 //!   strings of the vector, built in advance, keyed from the key bytes each time;
 //! - `prepare`: `midas_api::prepare`, all the client does before the network (validate, both
@@ -8,7 +8,7 @@
 //! - `naive`: a `BTreeMap<String, String>` of every parameter, `format!` per pair, join, HMAC,
 //!   insert `sig`, again for `mp_sig`, and `serde_json::to_vec` of the map.
 //!
-//! Run with `cargo bench -p midas-api --bench signing`; it ends with a table of medians and the
+//! Run with `cargo bench -p midas-bench --bench signing`; it ends with a table of medians and the
 //! ratios `prepare/floor` (target ≤ 1.2) and `naive/prepare` (target ≥ 6).
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -367,7 +367,7 @@ fn verdict(met: bool) -> &'static str {
 }
 
 fn load_vectors() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/midas-v1-worked.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/midas-v1-worked.json");
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
     serde_json::from_str(&text).unwrap()

@@ -1,0 +1,1 @@
+//! Benchmarks of midas-rs live in `benches/`; run them with `cargo bench -p midas-bench`.
