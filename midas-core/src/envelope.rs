@@ -29,8 +29,9 @@ pub struct Envelope<'a> {
 }
 
 impl Envelope<'_> {
-    /// Refuses empty identifiers and control characters (and an empty `user_ip` given as
-    /// `Some("")`: absent optionals are left out, never sent empty).
+    /// Refuses empty identifiers, control characters, and `&` or `=` (see
+    /// [`rules::pair_text`](crate::rules::pair_text)); an empty `user_ip` given as `Some("")` is
+    /// refused too: absent optionals are left out, never sent empty.
     pub fn validate(&self) -> Result<(), ValidationError> {
         let required = [
             ("appid", self.appid),
@@ -40,10 +41,10 @@ impl Envelope<'_> {
             ("pf", self.pf),
         ];
         for (field, value) in required {
-            crate::rules::text(field, value)?;
+            crate::rules::pair_text(field, value)?;
         }
         if let Some(user_ip) = self.user_ip {
-            crate::rules::text("user_ip", user_ip)?;
+            crate::rules::pair_text("user_ip", user_ip)?;
         }
         Ok(())
     }

@@ -39,6 +39,9 @@ pub enum Rule {
     },
     /// The value must not contain control characters.
     NoControlChars,
+    /// A Midas 1.0 signed value must not contain `&` or `=`: the signing string joins pairs
+    /// with them unescaped, so two different requests could sign alike.
+    NoPairSeparators,
     /// The value is required here (e.g. a session key for an API that needs the player's
     /// signature).
     Required,
@@ -61,6 +64,9 @@ impl fmt::Display for Rule {
             }
             Self::Range { min, max } => write!(f, "must be between {min} and {max}"),
             Self::NoControlChars => f.write_str("must not contain control characters"),
+            Self::NoPairSeparators => f.write_str(
+                "must not contain `&` or `=` (Midas 1.0 signs `name=value` pairs joined by `&`, unescaped)",
+            ),
             Self::Required => f.write_str("is required by this API"),
         }
     }
@@ -118,7 +124,7 @@ pub enum TransportErrorKind {
 
 /// The request did not produce a readable HTTP answer.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("transport error ({kind:?}): {message}")]
+#[error("transport error ({kind:?}): {}", Escaped(message))]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
@@ -147,7 +153,7 @@ impl TransportError {
 
 /// The answer came back but could not be read as the documented response.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("cannot decode the {api} response: {message}")]
+#[error("cannot decode the {api} response: {}", Escaped(message))]
 pub struct DecodeError {
     api: &'static str,
     message: String,
@@ -351,7 +357,7 @@ impl ApiError {
         self.errcode
     }
 
-    /// The `errmsg` as it came.
+    /// The `errmsg` as it came (`Display` shows it with control characters escaped).
     pub fn errmsg(&self) -> &str {
         &self.errmsg
     }
@@ -372,9 +378,27 @@ impl ApiError {
     }
 }
 
+/// Text from the other side of the wire, shown with its control characters escaped (`\n`,
+/// `\u{1b}`), so a server's `errmsg` cannot forge log lines or terminal escapes.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(char::is_control) {
+            f.write_str(&rest[..at])?;
+            let control = rest[at..].chars().next().unwrap_or_default();
+            write!(f, "{}", control.escape_default())?;
+            rest = &rest[at + control.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed with errcode {} ({}): {}", self.api, self.errcode, self.kind, self.errmsg)?;
+        let errmsg = Escaped(&self.errmsg);
+        write!(f, "{} failed with errcode {} ({}): {errmsg}", self.api, self.errcode, self.kind)?;
         if let Some(signed) = &self.signed {
             write!(f, "; sig was computed over `{}`", signed.sig)?;
             if let Some(mp_sig) = &signed.mp_sig {
@@ -448,7 +472,7 @@ impl Error {
 
 /// Why a token source could not give a token.
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("access token unavailable: {message}")]
+#[error("access token unavailable: {}", Escaped(message))]
 pub struct TokenError {
     errcode: Option<i64>,
     message: String,

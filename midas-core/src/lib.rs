@@ -126,6 +126,20 @@ pub mod rules {
             Ok(())
         }
     }
+
+    /// Text of a Midas 1.0 signed pair: [`text`], and without `&` or `=`.
+    ///
+    /// The Midas 1.0 signing string joins `name=value` pairs with `&` and escapes nothing, so
+    /// a value holding `&` or `=` could move text across a field boundary: `pf="ios"` with
+    /// `pay_item="sword&pf=android"` would sign exactly like `pf="android&pf=ios"` with
+    /// `pay_item="sword"`, and a server would accept one body with the other's `sig`. Refusing
+    /// both characters keeps one signing string per request.
+    pub fn pair_text(field: &'static str, value: &str) -> Result<(), ValidationError> {
+        text(field, value)?;
+        // Branch-free over the whole value, so it vectorizes; values are short.
+        let separator = value.bytes().fold(false, |found, b| found | (b == b'&') | (b == b'='));
+        if separator { Err(ValidationError::new(field, Rule::NoPairSeparators)) } else { Ok(()) }
+    }
 }
 
 #[cfg(test)]

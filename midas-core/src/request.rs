@@ -7,13 +7,20 @@ use crate::body::{JsonObject, SHORT_SLACK};
 use crate::sign::{self, Hex64, SignSink};
 use crate::{AccessToken, ApiErrorKind, AppKey, Env, Envelope, SessionKey, ValidationError};
 
-/// The two values that join the parameters of `mp_sig` (and only of `mp_sig`).
-#[derive(Clone, Copy, Debug)]
+/// The two values that join the parameters of `mp_sig` (and only of `mp_sig`). `Debug` shows
+/// the access token as `***`.
+#[derive(Clone, Copy)]
 pub struct MpExtra<'a> {
     /// The access token (also sent in the query string, never in the body).
     pub access_token: &'a str,
     /// The `sig` just computed.
     pub sig: &'a str,
+}
+
+impl core::fmt::Debug for MpExtra<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MpExtra").field("access_token", &crate::sign::MASK).field("sig", &self.sig).finish()
+    }
 }
 
 /// A Midas 1.0 request. Implemented by `#[midas_api]`; not meant to be written by hand.

@@ -1,12 +1,15 @@
 //! Secret newtypes: the Midas app key, the player's `session_key` and the `access_token`.
 //!
 //! None of them implements `Display`; their `Debug` prints `***`. The only way to read the
-//! text back is the explicitly named [`AppKey::expose_secret`] (and its siblings).
+//! text back is the explicitly named [`AppKey::expose_secret`] (and its siblings). Each wipes
+//! its text on drop (`zeroize`), and so does the keyed HMAC state it keeps (RustCrypto's
+//! `zeroize` feature).
 
 use core::fmt;
 
 use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Rule, ValidationError};
 
@@ -18,19 +21,33 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 /// key) or the player (session key), so the keyed state is computed here and cloned per use.
 #[derive(Clone)]
 struct Keyed {
-    text: Box<str>,
+    text: SecretText,
     mac: HmacSha256,
 }
 
 impl Keyed {
     fn new(field: &'static str, text: String) -> Result<Self, ValidationError> {
+        let text = SecretText::new(field, text)?;
+        // HMAC accepts keys of any length (longer ones are hashed first), so keying cannot fail.
+        let mac = HmacSha256::new_from_slice(text.0.as_bytes())
+            .map_err(|_| ValidationError::new(field, Rule::NotEmpty))?;
+        Ok(Self { text, mac })
+    }
+}
+
+/// Secret text, never empty, wiped when dropped.
+#[derive(Clone, PartialEq, Eq)]
+struct SecretText(Zeroizing<Box<str>>);
+
+impl SecretText {
+    /// Takes `text`, wiping the caller's buffer too (its spare capacity may hold more of it).
+    fn new(field: &'static str, mut text: String) -> Result<Self, ValidationError> {
         if text.is_empty() {
             return Err(ValidationError::new(field, Rule::NotEmpty));
         }
-        // HMAC accepts keys of any length (longer ones are hashed first), so keying cannot fail.
-        let mac = HmacSha256::new_from_slice(text.as_bytes())
-            .map_err(|_| ValidationError::new(field, Rule::NotEmpty))?;
-        Ok(Self { text: text.into_boxed_str(), mac })
+        let kept = Zeroizing::new(Box::<str>::from(text.as_str()));
+        text.zeroize();
+        Ok(Self(kept))
     }
 }
 
@@ -57,6 +74,8 @@ macro_rules! redacted_debug {
 #[derive(Clone)]
 pub struct AppKey(Keyed);
 
+impl ZeroizeOnDrop for AppKey {}
+
 impl AppKey {
     /// Wraps a Midas app key. An empty key is refused.
     pub fn new(key: impl Into<String>) -> Result<Self, ValidationError> {
@@ -65,7 +84,7 @@ impl AppKey {
 
     /// The key text, for code that must hand it on (a verifier, a secret store).
     pub fn expose_secret(&self) -> &str {
-        &self.0.text
+        &self.0.text.0
     }
 
     pub(crate) fn mac(&self) -> HmacSha256 {
@@ -88,6 +107,8 @@ redacted_debug!(AppKey);
 #[derive(Clone)]
 pub struct SessionKey(Keyed);
 
+impl ZeroizeOnDrop for SessionKey {}
+
 impl SessionKey {
     /// Wraps a session key. An empty key is refused.
     pub fn new(key: impl Into<String>) -> Result<Self, ValidationError> {
@@ -96,7 +117,7 @@ impl SessionKey {
 
     /// The key text.
     pub fn expose_secret(&self) -> &str {
-        &self.0.text
+        &self.0.text.0
     }
 
     pub(crate) fn mac(&self) -> HmacSha256 {
@@ -114,21 +135,19 @@ redacted_debug!(SessionKey);
 /// # Ok::<(), midas_core::ValidationError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(Box<str>);
+pub struct AccessToken(SecretText);
+
+impl ZeroizeOnDrop for AccessToken {}
 
 impl AccessToken {
     /// Wraps a token. An empty token is refused.
     pub fn new(token: impl Into<String>) -> Result<Self, ValidationError> {
-        let token = token.into();
-        if token.is_empty() {
-            return Err(ValidationError::new("access_token", Rule::NotEmpty));
-        }
-        Ok(Self(token.into_boxed_str()))
+        SecretText::new("access_token", token.into()).map(Self)
     }
 
     /// The token text.
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        &self.0.0
     }
 }
 redacted_debug!(AccessToken);
@@ -142,21 +161,19 @@ redacted_debug!(AccessToken);
 /// # Ok::<(), midas_core::ValidationError>(())
 /// ```
 #[derive(Clone)]
-pub struct AppSecret(Box<str>);
+pub struct AppSecret(SecretText);
+
+impl ZeroizeOnDrop for AppSecret {}
 
 impl AppSecret {
     /// Wraps an AppSecret. An empty secret is refused.
     pub fn new(secret: impl Into<String>) -> Result<Self, ValidationError> {
-        let secret = secret.into();
-        if secret.is_empty() {
-            return Err(ValidationError::new("app_secret", Rule::NotEmpty));
-        }
-        Ok(Self(secret.into_boxed_str()))
+        SecretText::new("app_secret", secret.into()).map(Self)
     }
 
     /// The secret text.
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        &self.0.0
     }
 }
 redacted_debug!(AppSecret);

@@ -18,6 +18,13 @@ pub const MASK: &str = "***";
 pub trait SignSink {
     /// Appends bytes.
     fn put(&mut self, bytes: &[u8]);
+
+    /// Appends the bytes of a secret (a key, the access token): a sink that gathers pieces in
+    /// a buffer hands these to the hash directly, so no copy of the secret is left behind.
+    #[inline(always)]
+    fn put_secret(&mut self, secret: &[u8]) {
+        self.put(secret);
+    }
 }
 
 impl SignSink for HmacSha256 {
@@ -141,6 +148,18 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
     }
 }
 
+impl<S: SignSink + ?Sized> Params<'_, S> {
+    /// [`Self::pair_literal`] for a secret value (the access token of `mp_sig`), written
+    /// through [`SignSink::put_secret`].
+    #[inline(always)]
+    pub fn secret_pair_literal(&mut self, amp_name_eq: &'static [u8], secret: &str) {
+        let piece = if self.first { amp_name_eq.get(1..).unwrap_or_default() } else { amp_name_eq };
+        self.first = false;
+        self.sink.put(piece);
+        self.sink.put_secret(secret.as_bytes());
+    }
+}
+
 /// Writes the documented suffix `&org_loc=<path>&method=POST&<secret_name>=<secret>`.
 #[inline(always)]
 pub(crate) fn suffix<S: SignSink + ?Sized>(sink: &mut S, org_loc: &str, secret_name: &str, secret: &str) {
@@ -149,7 +168,7 @@ pub(crate) fn suffix<S: SignSink + ?Sized>(sink: &mut S, org_loc: &str, secret_n
     sink.put(b"&method=POST&");
     sink.put(secret_name.as_bytes());
     sink.put(b"=");
-    sink.put(secret.as_bytes());
+    sink.put_secret(secret.as_bytes());
 }
 
 /// A lowercase hex HMAC-SHA256, kept on the stack.
@@ -301,6 +320,15 @@ impl SignSink for MacSink {
             None => self.spill(bytes),
         }
     }
+
+    /// The buffer never holds a secret: what is gathered goes to the hash, then the secret.
+    #[inline(always)]
+    fn put_secret(&mut self, secret: &[u8]) {
+        self.mac.update(&self.buffer[..self.len]);
+        self.mac.update(secret);
+        self.hashed += self.len + secret.len();
+        self.len = 0;
+    }
 }
 
 /// The strings `sig` and (when `sig` is given) `mp_sig` are computed over, with the app key,
@@ -359,7 +387,7 @@ mod tests {
             let mut params = Params::new(sink);
             params.pair_literal(b"&aaa=", &self.aaa);
             if let Some(mp) = mp {
-                params.pair_literal(b"&access_token=", mp.access_token);
+                params.secret_pair_literal(b"&access_token=", mp.access_token);
             }
             params.pair_literal(b"&appid=", envelope.appid);
             params.pair_literal(b"&openid=", envelope.openid);

@@ -178,6 +178,8 @@ fn validation(field: &Field<'_>, scheme: Scheme) -> TokenStream {
             checks.push(quote!(#p::bill_no_v2(#wire, #value)?;));
         }
         ValueKind::Text if field.attr.bill_no.is_some() => checks.push(quote!(#p::bill_no(#wire, #value)?;)),
+        // Midas 1.0 signs unescaped `k=v&…` pairs: its text may hold neither `&` nor `=`.
+        ValueKind::Text if scheme == Scheme::MidasV1 => checks.push(quote!(#p::pair_text(#wire, #value)?;)),
         ValueKind::Text => checks.push(quote!(#p::text(#wire, #value)?;)),
         ValueKind::Integer | ValueKind::TypeParameter | ValueKind::Unsupported => {}
     }
@@ -238,11 +240,15 @@ fn signing_order(fields: &[Field<'_>]) -> Vec<TokenStream> {
         let literal = pair_literal(name);
         writes.push((name.to_owned(), quote!(params.pair_literal(#literal, #value);)));
     }
-    for name in ["access_token", "sig"] {
-        let (field, literal) = (format_ident!("{}", name), pair_literal(name));
-        let write = quote!(if let ::core::option::Option::Some(mp) = mp { params.pair_literal(#literal, mp.#field); });
-        writes.push((name.to_owned(), write));
-    }
+    let (token, sig) = (pair_literal("access_token"), pair_literal("sig"));
+    writes.push((
+        "access_token".to_owned(),
+        quote!(if let ::core::option::Option::Some(mp) = mp { params.secret_pair_literal(#token, mp.access_token); }),
+    ));
+    writes.push((
+        "sig".to_owned(),
+        quote!(if let ::core::option::Option::Some(mp) = mp { params.pair_literal(#sig, mp.sig); }),
+    ));
     writes.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     writes.into_iter().map(|(_, tokens)| tokens).collect()
 }

@@ -87,6 +87,31 @@ async fn malformed_calls_are_refused_before_sending_and_name_the_field() {
         ("getbalance: zone_id empty", "zone_id", balance_of(test_player().with_zone_id(""))),
         ("getbalance: pf empty", "pf", balance_of(test_player().with_pf(""))),
         ("getbalance: user_ip empty", "user_ip", balance_of(test_player().with_user_ip(""))),
+        ("getbalance: pf with &", "pf", balance_of(test_player().with_pf("android&pf=ios"))),
+        ("getbalance: zone_id with =", "zone_id", balance_of(test_player().with_zone_id("1=2"))),
+        ("getbalance: openid with &", "openid", balance_of(Player::new("o1&openid=o2"))),
+        ("getbalance: user_ip with =", "user_ip", balance_of(test_player().with_user_ip("1.1.1.1=x"))),
+        (
+            "pay: pay_item with & and =",
+            "pay_item",
+            Call::Pay(
+                test_player(),
+                Pay {
+                    amt: 1,
+                    bill_no: "pay-1".into(),
+                    pay_item: Some("sword&pf=android".into()),
+                    app_remark: None,
+                },
+            ),
+        ),
+        (
+            "pay: app_remark with =",
+            "app_remark",
+            Call::Pay(
+                test_player(),
+                Pay { amt: 1, bill_no: "pay-1".into(), pay_item: None, app_remark: Some("a=b".into()) },
+            ),
+        ),
         (
             "pay: pay_item empty",
             "pay_item",

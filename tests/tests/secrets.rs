@@ -247,3 +247,41 @@ async fn token_fetch_failures_report_without_the_app_secret() {
         assert_clean(&format!("classic token after {reply:?}"), &format!("{error:?}\n{error}"));
     }
 }
+
+#[test]
+fn secret_hygiene_mp_extra_debug_masks_the_access_token() {
+    let sig = "0".repeat(64);
+    let extra = midas_api::__private::MpExtra { access_token: ACCESS_TOKEN, sig: &sig };
+    let text = format!("{extra:?} {extra:#?}");
+    assert_clean("MpExtra", &text);
+    assert!(text.contains(&sig), "the sig is not a secret and stays visible: {text}");
+}
+
+#[test]
+fn secret_hygiene_secrets_are_wiped_on_drop() {
+    // Each secret type promises, through the `zeroize` marker, that dropping it wipes its text
+    // and the keyed HMAC state it caches.
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<AppKey>();
+    wiped_on_drop::<SessionKey>();
+    wiped_on_drop::<AccessToken>();
+    wiped_on_drop::<AppSecret>();
+}
+
+#[tokio::test]
+async fn secret_hygiene_errmsg_control_characters_are_escaped_in_display() {
+    let forged = "bad sig\n2026-11-30T00:00:00Z INFO payment applied\u{1b}[2J\r";
+    let transport = Arc::new(ScriptedTransport::new([Reply::errcode(90018, forged)]));
+    let client = Client::with_transport(
+        config(),
+        StaticToken::new(AccessToken::new(ACCESS_TOKEN).expect("not empty")),
+        Arc::clone(&transport),
+    );
+    let error = client.get_balance(&player()).await.expect_err("refused");
+    let shown = error.to_string();
+    assert!(!shown.chars().any(char::is_control), "no control character reaches Display: {shown:?}");
+    assert!(shown.contains(r"bad sig\n2026-11-30T00:00:00Z INFO payment applied\u{1b}[2J\r"), "{shown}");
+    assert_eq!(error.as_api().map(midas_api::ApiError::errmsg), Some(forged), "errmsg() keeps the raw text");
+    let token_error = midas_api::TokenError::new(Some(40013), format!("errcode 40013: {forged}"), false);
+    assert!(!token_error.to_string().chars().any(char::is_control), "{token_error}");
+}
