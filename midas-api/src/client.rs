@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use midas_core::{
-    AccessToken, ApiUrl, AppKey, BodyEnvelope, BodySignInput, BodySignedRequest, Envelope, Error,
-    HttpRequest, MaskedSigned, Method, MidasRequest, Scheme, SignInput, Transport, TransportError,
-    TransportErrorKind, decode, prepare, prepare_body, sign, validate_body,
+    AccessToken, ApiErrorKind, ApiUrl, AppKey, BodyEnvelope, BodySignInput, BodySignedRequest, Envelope,
+    Error, HttpRequest, MaskedSigned, Method, MidasRequest, Scheme, SignInput, TokenError, Transport,
+    TransportError, TransportErrorKind, decode, prepare, prepare_body, sign, validate_body,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -114,9 +114,13 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         // Refuse bad input before anything leaves the process, a token fetch included.
         self.envelope(player, 0).validate()?;
         request.validate()?;
-        self.drive(R::API, request.bill_no(), |token, remaining| async move {
-            self.attempt(player, request, app_key, &token, remaining).await
-        })
+        self.drive(
+            R::API,
+            request.bill_no(),
+            |token, remaining| async move { self.attempt(player, request, app_key, &token, remaining).await },
+            // Midas 1.0 cannot look an order up.
+            |_, _| async { Ok(None) },
+        )
         .await
     }
 
@@ -131,69 +135,124 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     ) -> Result<R::Response, Error> {
         let app_key = self.inner.config.payment_key()?;
         validate_body(request, &self.body_input(player, app_key, 0))?;
-        self.drive(R::API, request.order_id(), |token, remaining| async move {
-            self.attempt_body(player, request, app_key, &token, remaining).await
-        })
+        self.drive(
+            R::API,
+            request.order_id(),
+            |token, remaining| async move { self.attempt_body(player, request, app_key, &token, remaining).await },
+            |token, remaining| async move { self.look_up(player, request, app_key, &token, remaining).await },
+        )
         .await
     }
 
     /// Runs attempts under the retry policy: one place decides what happens after a failure.
     ///
     /// `attempt` gets its own copy of the token (a short string), so its future borrows only
-    /// from the call, never from the closure: that keeps the call's future `Send`.
-    async fn drive<Response, Attempt>(
+    /// from the call, never from the closure: that keeps the call's future `Send`. `look_up`
+    /// says whether the order Midas reports as existing is this request's (`None`: the
+    /// generation cannot look it up).
+    async fn drive<Response, Attempt, LookUp>(
         &self,
         api: &'static str,
         key: Option<&str>,
         attempt: impl Fn(AccessToken, Duration) -> Attempt,
+        look_up: impl Fn(AccessToken, Duration) -> LookUp,
     ) -> Result<Response, Error>
     where
         Attempt: Future<Output = Result<Response, Error>>,
+        LookUp: Future<Output = Result<Option<bool>, Error>>,
     {
         let policy = &self.inner.config.retry;
         let started = Instant::now();
-        let mut token = self.inner.tokens.token().await?;
+        let remaining = || policy.deadline().saturating_sub(started.elapsed());
+        let mut token = within(remaining(), self.inner.tokens.token()).await?;
         let mut token_refreshed = false;
         let mut may_have_applied = false;
         let mut attempts = 0;
+        // What to answer when the call gives up with `error`: after an attempt that may have
+        // been applied, an answer that does not say so itself would mislead.
+        let give_up = |error: Error, may_have_applied: bool| match key {
+            Some(key) if may_have_applied && !error.may_have_applied() => {
+                Error::Unresolved { api, order_id: key.to_owned(), last: Box::new(error) }
+            }
+            _ => error,
+        };
         loop {
             attempts += 1;
-            let remaining = policy.deadline().saturating_sub(started.elapsed());
-            let error = match attempt(token.clone(), remaining).await {
+            let error = match attempt(token.clone(), remaining()).await {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
-            if may_have_applied && retry::means_already_done(&error) {
-                if let Some(key) = key {
-                    return Err(Error::AlreadyProcessed { api, bill_no: key.to_owned() });
-                }
+            if let Some(key) = key.filter(|_| may_have_applied && retry::means_already_done(&error)) {
+                return Err(match look_up(token.clone(), remaining()).await {
+                    Ok(None | Some(true)) => Error::AlreadyProcessed { api, bill_no: key.to_owned() },
+                    Ok(Some(false)) => Error::OrderIdTaken { api, order_id: key.to_owned() },
+                    Err(lookup) => {
+                        tracing::debug!(api, error = %lookup, "looking the order up failed");
+                        Error::Unresolved { api, order_id: key.to_owned(), last: Box::new(error) }
+                    }
+                });
             }
             let decision = retry::decide(&error, token_refreshed);
             tracing::debug!(api, attempt = attempts, %error, ?decision, "midas attempt failed");
             match decision {
-                Decision::RefreshToken => match self.inner.tokens.refresh(&token).await {
-                    Ok(fresh) => {
-                        token = fresh;
-                        token_refreshed = true;
+                Decision::RefreshToken => {
+                    match within(remaining(), self.inner.tokens.refresh(&token)).await {
+                        Ok(fresh) => {
+                            token = fresh;
+                            token_refreshed = true;
+                        }
+                        Err(failure) => {
+                            let error = match error {
+                                Error::Api(api) => Error::Api(api.with_refresh_failure(failure)),
+                                other => other,
+                            };
+                            return Err(give_up(error, may_have_applied));
+                        }
                     }
-                    Err(failure) => {
-                        return Err(match error {
-                            Error::Api(api) => Error::Api(api.with_refresh_failure(failure)),
-                            other => other,
-                        });
-                    }
-                },
+                }
                 Decision::Retry => {
-                    may_have_applied |= retry::may_have_applied(&error);
+                    may_have_applied |= error.may_have_applied();
                     let pause = policy.backoff(attempts);
                     let out_of_time = started.elapsed() + pause >= policy.deadline();
                     if attempts >= policy.max_attempts() || out_of_time {
-                        return Err(error);
+                        return Err(give_up(error, may_have_applied));
                     }
                     tokio::time::sleep(pause).await;
                 }
-                Decision::Stop => return Err(error),
+                Decision::Stop => return Err(give_up(error, may_have_applied)),
             }
+        }
+    }
+
+    /// Whether the order Midas says exists under `request`'s order id is this request's: Midas
+    /// 2.0 by `queryorderinfo` among the player's orders (it carries no amount), xpay by
+    /// `query_order` among the player's orders with the same amount. One attempt, no retry.
+    async fn look_up<R: BodySignedRequest>(
+        &self,
+        player: &Player,
+        request: &R,
+        app_key: &AppKey,
+        token: &AccessToken,
+        remaining: Duration,
+    ) -> Result<Option<bool>, Error> {
+        let Some(key) = request.order_id() else { return Ok(None) };
+        match R::SCHEME {
+            Scheme::GameV2 => {
+                let query = crate::v2::QueryOrder { out_trade_no: key.to_owned(), biz_id: 1 };
+                match self.attempt_body(player, &query, app_key, token, remaining).await {
+                    Ok(order) => Ok(Some(order.out_trade_no == key)),
+                    // 90019: no order of this player has the id, so another order holds it.
+                    Err(Error::Api(api)) if api.kind() == ApiErrorKind::OrderNotFound => Ok(Some(false)),
+                    Err(other) => Err(other),
+                }
+            }
+            Scheme::Xpay => {
+                let query = crate::xpay::QueryOrder { order_id: key.to_owned() };
+                let found = self.attempt_body(player, &query, app_key, token, remaining).await?.order;
+                let same_amount = request.amount().is_none_or(|amount| found.order_fee == Some(amount));
+                Ok(Some(found.order_id == key && same_amount))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -239,21 +298,27 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             }
         }
         let body = self.send(url, prepared.body, remaining).await?;
-        decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code)).map_err(|error| match error {
-            Error::Api(api) if api.kind().is_signature_rejection() => {
-                // What was signed holds no secret: the path and the body. The body is rebuilt
-                // (same stamp, same bytes) only on this rare path.
-                let signed = prepare_body(request, &input).map(|again| {
-                    let text = String::from_utf8_lossy(&again.body).into_owned();
-                    MaskedSigned { sig: format!("{}&{text}", R::PATH), mp_sig: again.signature.map(|_| text) }
-                });
-                match signed {
-                    Ok(signed) => Error::Api(api.with_signed(signed)),
-                    Err(_) => Error::Api(api),
+        let key = R::KEY_NAME.zip(request.order_id());
+        decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code), key).map_err(
+            |error| match error {
+                Error::Api(api) if api.kind().is_signature_rejection() => {
+                    // What was signed holds no secret: the path and the body. The body is rebuilt
+                    // (same stamp, same bytes) only on this rare path.
+                    let signed = prepare_body(request, &input).map(|again| {
+                        let text = String::from_utf8_lossy(&again.body).into_owned();
+                        MaskedSigned {
+                            sig: format!("{}&{text}", R::PATH),
+                            mp_sig: again.signature.map(|_| text),
+                        }
+                    });
+                    match signed {
+                        Ok(signed) => Error::Api(api.with_signed(signed)),
+                        Err(_) => Error::Api(api),
+                    }
                 }
-            }
-            other => other,
-        })
+                other => other,
+            },
+        )
     }
 
     /// Posts `body` to `url` within `remaining`, and returns the answer body of a 2xx status.
@@ -313,7 +378,8 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         let prepared = prepare(request, &input)?;
         let url = ApiUrl::new(&config.base_url, prepared.path, token);
         let body = self.send(url, prepared.body, remaining).await?;
-        decode::<R::Response>(R::API, &body, R::classify).map_err(|error| match error {
+        let key = R::KEY_NAME.zip(request.bill_no());
+        decode::<R::Response>(R::API, &body, R::classify, key).map_err(|error| match error {
             Error::Api(api) if api.kind().is_signature_rejection() => {
                 let masked = sign::masked_signed(
                     request,
@@ -326,6 +392,17 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             other => other,
         })
     }
+}
+
+/// `future`, or a token error once `remaining` has passed: a token fetch counts against the
+/// call's deadline.
+async fn within<F: Future<Output = Result<AccessToken, TokenError>>>(
+    remaining: Duration,
+    future: F,
+) -> Result<AccessToken, TokenError> {
+    tokio::time::timeout(remaining, future)
+        .await
+        .unwrap_or_else(|_| Err(TokenError::new(None, "no access token within the call's deadline", true)))
 }
 
 /// A short, printable excerpt of an error page.

@@ -6,7 +6,7 @@
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
-use midas_core::{ApiErrorKind, Error, Rule, TransportErrorKind, ValidationError};
+use midas_core::{ApiErrorKind, Error, Rule, ValidationError};
 
 use crate::config::check_duration;
 
@@ -133,19 +133,9 @@ pub(crate) fn decide(error: &Error, token_refreshed: bool) -> Decision {
     }
 }
 
-/// Whether the server may have applied the attempt that failed with `error`: then a later
-/// "order exists" means this very call was applied.
-pub(crate) fn may_have_applied(error: &Error) -> bool {
-    match error {
-        Error::Transport(transport) => !matches!(transport.kind(), TransportErrorKind::Connect),
-        Error::Decode(decode) => !decode.succeeded(),
-        // Only the answers `decide` retries: busy and in progress may come after applying.
-        Error::Api(api) => matches!(api.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress),
-        _ => false,
-    }
-}
-
-/// Whether `error` says the order was already done (so, after an ambiguous attempt, by us).
+/// Whether `error` says this same operation already succeeded (so, after an attempt that may
+/// have been applied, possibly by us). xpay's 268490005 "the pay was already refunded" is not
+/// one: any refund order may have caused it.
 pub(crate) fn means_already_done(error: &Error) -> bool {
     matches!(error, Error::Api(api) if matches!(api.kind(), ApiErrorKind::OrderExists | ApiErrorKind::AlreadyRolledBack))
 }

@@ -2,14 +2,19 @@
 //!
 //! Like Midas 2.0 the body carries `env` and is signed as sent (`pay_sig`; `signature` where
 //! the API requires the player's session). Errcodes are the 268490xxx family: 268490004
-//! means the same operation already succeeded.
+//! means the same operation already succeeded; 268490005 only that the pay was refunded.
+//!
+//! The reference lists `user_ip` among the fields of `query_user_balance`, `currency_pay` and
+//! `cancel_currency_pay` and treats every listed field as required but `payitem` and `remark`
+//! (`midas.md` §9.2): those three refuse a [`Player`](crate::Player) without
+//! [`with_user_ip`](crate::Player::with_user_ip) before anything is sent.
 
 use serde::Deserialize;
 
 use crate::midas_api;
 
 /// `query_user_balance`: the player's balance.
-#[midas_api(scheme = "xpay", path = "/xpay/query_user_balance", response = UserBalanceResponse, user_signature = true)]
+#[midas_api(scheme = "xpay", path = "/xpay/query_user_balance", require_user_ip = true, response = UserBalanceResponse, user_signature = true)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryUserBalance {}
 
@@ -35,7 +40,7 @@ pub struct UserBalanceResponse {
 }
 
 /// `currency_pay`: deduct coins; `order_id` is kept across retries.
-#[midas_api(scheme = "xpay", path = "/xpay/currency_pay", response = CurrencyPayResponse, user_signature = true)]
+#[midas_api(scheme = "xpay", path = "/xpay/currency_pay", require_user_ip = true, response = CurrencyPayResponse, user_signature = true)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrencyPay {
     /// Coins to deduct; more than zero.
@@ -63,7 +68,7 @@ pub struct CurrencyPayResponse {
 }
 
 /// `cancel_currency_pay`: refund a `currency_pay`, with a new order id of its own.
-#[midas_api(scheme = "xpay", path = "/xpay/cancel_currency_pay", response = CancelCurrencyPayResponse, user_signature = true)]
+#[midas_api(scheme = "xpay", path = "/xpay/cancel_currency_pay", require_user_ip = true, response = CancelCurrencyPayResponse, user_signature = true)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelCurrencyPay {
     /// The `order_id` of the pay to refund.

@@ -40,7 +40,7 @@ impl Scheme {
             (Self::Xpay, 268_490_001 | 268_490_002) => ApiErrorKind::InvalidParameter,
             (Self::Xpay, 268_490_003) => ApiErrorKind::SigRejected,
             (Self::Xpay, 268_490_004) => ApiErrorKind::OrderExists,
-            (Self::Xpay, 268_490_005) => ApiErrorKind::AlreadyRolledBack,
+            (Self::Xpay, 268_490_005) => ApiErrorKind::PayAlreadyRefunded,
             (Self::Xpay, 268_490_006) => ApiErrorKind::InsufficientBalance,
             (Self::Xpay, 268_490_009) => ApiErrorKind::SessionExpired,
             (Self::Xpay, 268_490_011 | 268_490_012 | 268_490_014) => ApiErrorKind::OrderInProgress,
@@ -69,12 +69,22 @@ pub trait BodySignedRequest {
     const USER_SIGNATURE: bool;
     /// Whether the body carries the player's `openid`.
     const OPENID: bool;
+    /// Whether the API requires the player's `user_ip` (otherwise it is sent when known).
+    const REQUIRE_USER_IP: bool;
 
     /// Checks every field rule declared on the struct.
     fn validate(&self) -> Result<(), ValidationError>;
 
     /// The idempotency key (the order id), if the request has one.
     fn order_id(&self) -> Option<&str>;
+
+    /// The wire name of the idempotency key, if the request has one: an answer naming another
+    /// order under this name is refused.
+    const KEY_NAME: Option<&'static str>;
+
+    /// The coins the request moves: its field `amount` (both body-signed generations name the
+    /// amount so), when it has one. The client checks a looked-up order against it.
+    fn amount(&self) -> Option<i64>;
 
     /// Writes the struct's own fields into the JSON body.
     fn write_body_fields(&self, body: &mut JsonObject<'_>);
@@ -107,8 +117,10 @@ impl BodyEnvelope<'_> {
             crate::rules::text("offer_id", self.offer_id)?;
             crate::rules::text("zone_id", self.zone_id)?;
         }
-        if let Some(user_ip) = self.user_ip {
-            crate::rules::text("user_ip", user_ip)?;
+        match self.user_ip {
+            Some(user_ip) => crate::rules::text("user_ip", user_ip)?,
+            None if R::REQUIRE_USER_IP => return Err(ValidationError::new("user_ip", Rule::Required)),
+            None => {}
         }
         Ok(())
     }

@@ -208,8 +208,12 @@ pub enum ApiErrorKind {
     InsufficientBalance,
     /// `90014`: the order is already confirmed and cannot be cancelled.
     AlreadyConfirmed,
-    /// `90015`: the order was already rolled back.
+    /// `90015` (Midas 1.0 `cancelpay`): this pay was already rolled back — by a cancel of the
+    /// same `bill_no`, so by this same operation.
     AlreadyRolledBack,
+    /// `268490005` (xpay): the pay was already refunded. A fact about the *pay*, which any
+    /// refund order may have caused: it does not say this refund order succeeded.
+    PayAlreadyRefunded,
     /// `90016`: the order is being processed; retry later with the same `bill_no`.
     OrderInProgress,
     /// `90017`: no permission to call this API.
@@ -283,6 +287,7 @@ impl ApiErrorKind {
             Self::InsufficientBalance => "insufficient balance",
             Self::AlreadyConfirmed => "order already confirmed",
             Self::AlreadyRolledBack => "order already rolled back",
+            Self::PayAlreadyRefunded => "the pay was already refunded",
             Self::OrderInProgress => "order in progress",
             Self::NoPermission => "no permission",
             Self::InvalidParameter => "parameter error",
@@ -430,17 +435,49 @@ pub enum Error {
     /// Midas refused the request.
     #[error(transparent)]
     Api(#[from] ApiError),
-    /// An earlier attempt of this same call may have been applied, and Midas now says the
-    /// order exists (or is already rolled back): the operation is done, exactly once.
+    /// An earlier attempt of this same call may have been applied, and Midas now answers that
+    /// this same operation already succeeded (1.0 and 2.0 `90012` order exists, 1.0 `90015`
+    /// already rolled back, xpay `268490004` duplicate operation).
     ///
-    /// Midas does not say which order holds the `bill_no`; if `bill_no`s can collide across
-    /// orders in your system, reconcile with your books or a balance query.
-    #[error("{api} with bill_no `{bill_no}` was already processed by an earlier attempt")]
+    /// What it proves depends on the generation:
+    /// - **Midas 2.0 and xpay**: the client looked the order up (`queryorderinfo`,
+    ///   `query_order`) and found it among this player's orders — for xpay with this
+    ///   request's amount; Midas 2.0's lookup carries no amount. An order id held by another
+    ///   order is [`Error::OrderIdTaken`] instead.
+    /// - **Midas 1.0** has no lookup: Midas says an order with this `bill_no` exists for the
+    ///   app, nothing more. It is this call's own order exactly when your `bill_no`s are never
+    ///   reused across orders; otherwise reconcile (balance totals, your books).
+    #[error("{api} with order id `{bill_no}` was already processed by an earlier attempt")]
     AlreadyProcessed {
         /// The API, e.g. `"pay"`.
         api: &'static str,
         /// The idempotency key that was kept across the attempts.
         bill_no: String,
+    },
+    /// Midas says an order with this order id exists, but the lookup shows it is not this
+    /// request (another player's, another amount): the id was reused for a different order.
+    /// Nothing of this call was applied under it; send it again with a new order id.
+    #[error("{api}: order id `{order_id}` is taken by a different order (another player or amount)")]
+    OrderIdTaken {
+        /// The API, e.g. `"currency_pay"`.
+        api: &'static str,
+        /// The order id that another order holds.
+        order_id: String,
+    },
+    /// The client gave up after an attempt that may have been applied, and the last answer
+    /// alone would not say so (a connection refused, a refusal of the retry): the outcome is
+    /// unknown. Send the same request again (same order id) or look the order up; never
+    /// treat it as not applied.
+    #[error(
+        "{api} with order id `{order_id}`: outcome unknown, an earlier attempt may have been applied; last error: {last}"
+    )]
+    Unresolved {
+        /// The API, e.g. `"pay"`.
+        api: &'static str,
+        /// The idempotency key of the call.
+        order_id: String,
+        /// The last attempt's error.
+        last: Box<Error>,
     },
     /// No access token could be had.
     #[error(transparent)]
@@ -451,20 +488,52 @@ impl Error {
     /// Whether sending the same request again (same `bill_no`) can help.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Validation(_) => false,
+            Self::Validation(_) | Self::AlreadyProcessed { .. } | Self::OrderIdTaken { .. } => false,
             Self::Transport(err) => err.is_retryable(),
             // An unreadable body leaves the outcome unknown, like a timeout.
             Self::Decode(err) => !err.succeeded(),
             Self::Api(err) => err.is_retryable(),
-            Self::AlreadyProcessed { .. } => false,
             Self::Token(err) => err.is_retryable(),
+            // The same order id settles it: applied once, or applied now.
+            Self::Unresolved { .. } => true,
         }
     }
 
-    /// The API error, if Midas answered with one.
-    pub const fn as_api(&self) -> Option<&ApiError> {
+    /// Whether the call that failed with this error may have moved money: then its order must
+    /// be reconciled (sent again with the same order id, or looked up), never assumed undone.
+    ///
+    /// True for answers that may come after the server applied the call (timeouts, dropped
+    /// connections, 5xx, an answer too large to read, an unreadable answer, busy, in
+    /// progress), for [`Error::AlreadyProcessed`] (it was applied) and [`Error::Unresolved`];
+    /// false when nothing can have been applied (refused before sending, connection refused,
+    /// a 4xx, a definite refusal).
+    ///
+    /// ```
+    /// use midas_core::{Error, TransportError, TransportErrorKind};
+    /// let timeout: Error = TransportError::new(TransportErrorKind::Timeout, "no answer").into();
+    /// assert!(timeout.may_have_applied());
+    /// let refused: Error = TransportError::new(TransportErrorKind::Connect, "refused").into();
+    /// assert!(!refused.may_have_applied());
+    /// ```
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            Self::Validation(_) | Self::Token(_) | Self::OrderIdTaken { .. } => false,
+            Self::Transport(err) => match err.kind() {
+                TransportErrorKind::Connect => false,
+                TransportErrorKind::Status(status) => status >= 500,
+                _ => true,
+            },
+            Self::Decode(_) | Self::AlreadyProcessed { .. } | Self::Unresolved { .. } => true,
+            Self::Api(err) => matches!(err.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress),
+        }
+    }
+
+    /// The API error, if Midas answered with one (also as the last answer of an
+    /// [`Error::Unresolved`] call).
+    pub fn as_api(&self) -> Option<&ApiError> {
         match self {
             Self::Api(err) => Some(err),
+            Self::Unresolved { last, .. } => last.as_api(),
             _ => None,
         }
     }

@@ -40,6 +40,10 @@ pub trait MidasRequest {
     /// The idempotency key of the request, if it has one.
     fn bill_no(&self) -> Option<&str>;
 
+    /// The wire name of the idempotency key, if the request has one: an answer naming another
+    /// order under this name is refused.
+    const KEY_NAME: Option<&'static str>;
+
     /// Writes the signed pairs, the struct's fields merged with the envelope (and with
     /// `access_token` and `sig` when `mp` is given), in byte-wise order of their names.
     fn write_params<S: SignSink + ?Sized>(

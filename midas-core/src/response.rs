@@ -9,10 +9,15 @@ use crate::{ApiError, ApiErrorKind, DecodeError, Error};
 /// Decodes an answer body of `api`: a non-zero `errcode` becomes an [`ApiError`] with the
 /// meaning `classify` gives it; a zero one decodes the success fields into `T` (unknown fields
 /// ignored, a missing one named in the [`DecodeError`]).
+///
+/// `key` is the request's idempotency key as (wire name, value): a success answer that names
+/// another order under that name is not an answer to this request, and is refused as a
+/// [`DecodeError`] whose outcome is unknown.
 pub fn decode<T: DeserializeOwned>(
     api: &'static str,
     body: &[u8],
     classify: fn(i64) -> ApiErrorKind,
+    key: Option<(&str, &str)>,
 ) -> Result<T, Error> {
     let value: Value =
         serde_json::from_slice(body).map_err(|err| DecodeError::new(api, format!("not JSON: {err}")))?;
@@ -26,6 +31,17 @@ pub fn decode<T: DeserializeOwned>(
     if errcode != 0 {
         let errmsg = object.get("errmsg").and_then(Value::as_str).unwrap_or_default();
         return Err(ApiError::new(api, errcode, errmsg, classify(errcode)).into());
+    }
+    if let Some((name, expected)) = key {
+        if let Some(answered) =
+            object.get(name).and_then(Value::as_str).filter(|answered| *answered != expected)
+        {
+            return Err(DecodeError::new(
+                api,
+                format!("the answer is about {name} `{answered}`, not this request's `{expected}`"),
+            )
+            .into());
+        }
     }
     T::deserialize(value).map_err(|err| DecodeError::after_success(api, err.to_string()).into())
 }

@@ -374,6 +374,8 @@ mod tests {
             Ok(())
         }
 
+        const KEY_NAME: Option<&'static str> = None;
+
         fn bill_no(&self) -> Option<&str> {
             None
         }

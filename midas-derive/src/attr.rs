@@ -7,7 +7,7 @@ use syn::{Attribute, LitBool, LitStr, Token, Type};
 use crate::valid::Errors;
 
 /// `#[midas_api(path = "..", response = Type, sandbox_path = "..", scheme = "..",
-/// user_signature = bool, openid = bool)]`.
+/// user_signature = bool, openid = bool, require_user_ip = bool)]`.
 pub(crate) struct ApiAttr {
     pub(crate) path: Option<LitStr>,
     pub(crate) sandbox_path: Option<LitStr>,
@@ -15,6 +15,7 @@ pub(crate) struct ApiAttr {
     pub(crate) scheme: Option<LitStr>,
     pub(crate) user_signature: Option<LitBool>,
     pub(crate) openid: Option<LitBool>,
+    pub(crate) require_user_ip: Option<LitBool>,
 }
 
 pub(crate) fn parse_api_attr(args: TokenStream) -> syn::Result<ApiAttr> {
@@ -25,6 +26,7 @@ pub(crate) fn parse_api_attr(args: TokenStream) -> syn::Result<ApiAttr> {
         scheme: None,
         user_signature: None,
         openid: None,
+        require_user_ip: None,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("path") {
@@ -39,9 +41,11 @@ pub(crate) fn parse_api_attr(args: TokenStream) -> syn::Result<ApiAttr> {
             set_once(&meta, &mut attr.user_signature, "user_signature", |meta| meta.value()?.parse())
         } else if meta.path.is_ident("openid") {
             set_once(&meta, &mut attr.openid, "openid", |meta| meta.value()?.parse())
+        } else if meta.path.is_ident("require_user_ip") {
+            set_once(&meta, &mut attr.require_user_ip, "require_user_ip", |meta| meta.value()?.parse())
         } else {
             Err(meta.error(format!(
-                "unknown key `{}` in #[midas_api]; expected `path`, `response`, `sandbox_path`, `scheme`, `user_signature` or `openid`",
+                "unknown key `{}` in #[midas_api]; expected `path`, `response`, `sandbox_path`, `scheme`, `user_signature`, `openid` or `require_user_ip`",
                 path_text(&meta.path)
             )))
         }

@@ -99,6 +99,13 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
     let api = path.rsplit('/').next().unwrap_or_default().to_owned();
     let validate = fields.iter().map(|field| validation(field, scheme));
     let key = key_accessor(&fields);
+    let key_name = match valid::key_field(&fields) {
+        Some(field) => {
+            let wire = &field.wire;
+            quote!(::core::option::Option::Some(#wire))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let body = fields.iter().map(|field| {
         let (literal, name) = (json_literal(&field.wire), field.ident);
         quote! { body.field_literal(#literal, &self.#name); }
@@ -129,6 +136,16 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
         let user_signature =
             attr.user_signature.as_ref().map_or(scheme == Scheme::GameV2, syn::LitBool::value);
         let openid = attr.openid.as_ref().is_none_or(syn::LitBool::value);
+        let require_user_ip = attr.require_user_ip.as_ref().is_some_and(syn::LitBool::value);
+        // Both body-signed generations call the coins a request moves `amount`.
+        let amount =
+            match fields.iter().find(|field| field.wire == "amount" && field.kind == ValueKind::Integer) {
+                Some(field) if !field.optional => {
+                    let name = field.ident;
+                    quote!(::core::convert::TryFrom::try_from(self.#name).ok())
+                }
+                _ => quote!(::core::option::Option::None),
+            };
         return Some(quote! {
             #(#cfgs)*
             impl #p::BodySignedRequest for #ident {
@@ -136,9 +153,16 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
                 const SCHEME: #p::Scheme = #scheme_tokens;
                 const USER_SIGNATURE: bool = #user_signature;
                 const OPENID: bool = #openid;
+                const REQUIRE_USER_IP: bool = #require_user_ip;
+
+                const KEY_NAME: ::core::option::Option<&'static str> = #key_name;
 
                 fn order_id(&self) -> ::core::option::Option<&str> {
                     #key
+                }
+
+                fn amount(&self) -> ::core::option::Option<i64> {
+                    #amount
                 }
             }
         });
@@ -149,6 +173,7 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
         impl #p::MidasRequest for #ident {
             #common
             const SANDBOX_PATH: &'static str = #sandbox_path;
+            const KEY_NAME: ::core::option::Option<&'static str> = #key_name;
 
             fn bill_no(&self) -> ::core::option::Option<&str> {
                 #key

@@ -30,7 +30,9 @@ use proc_macro::TokenStream;
 /// Midas 1.0 only: `sandbox_path = ".."` (defaults to `sandbox/` inserted after
 /// `/cgi-bin/midas/`). Body-signed schemes only: `user_signature = bool` (whether the
 /// player's `signature` is required; default true for `game_v2`, false for `xpay`) and
-/// `openid = bool` (whether the body carries the player's openid; default true).
+/// `openid = bool` (whether the body carries the player's openid; default true) and
+/// `require_user_ip = bool` (whether the API documents the player's `user_ip` as required, so a
+/// player without one is refused before sending; default false).
 /// Field attributes: `#[midas(rename = "wire_name")]`, `#[midas(bill_no)]`,
 /// `#[midas(key)]` (the idempotency key, when there are several bill numbers),
 /// `#[midas(non_zero)]`, `#[midas(positive)]`.

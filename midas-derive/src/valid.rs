@@ -76,6 +76,12 @@ pub(crate) fn scheme_keys(attr: &ApiAttr, scheme: Scheme, errors: &mut Errors) {
                 );
             }
         }
+        if let Some(given) = &attr.require_user_ip {
+            errors.spanned(
+                given,
+                "`require_user_ip` applies to the body-signed schemes (\"game_v2\", \"xpay\"); Midas 1.0 documents `user_ip` as optional and sends it whenever the player has one",
+            );
+        }
     }
 }
 

@@ -229,3 +229,61 @@ async fn the_deadline_stops_retrying() {
     );
     assert!(started.elapsed() < Duration::from_millis(1000));
 }
+
+/// Finding 5: whether a failed call may have moved money is a public question with an answer.
+#[tokio::test]
+async fn may_have_applied_tells_when_to_reconcile() {
+    let nothing_sent = client(vec![Reply::Fail(TransportErrorKind::Connect); 5]);
+    let err = nothing_sent.present(&test_player(), gift()).await.unwrap_err();
+    assert!(!err.may_have_applied(), "connection refused every time: {err:?}");
+
+    // A timeout, then refusals of the retry: the last answer alone would say "not applied".
+    let mut replies = vec![Reply::Fail(TransportErrorKind::Timeout)];
+    replies.extend(vec![Reply::Fail(TransportErrorKind::Connect); 4]);
+    let ambiguous = client(replies);
+    let err = ambiguous.present(&test_player(), gift()).await.unwrap_err();
+    assert!(err.may_have_applied(), "{err:?}");
+    assert!(
+        matches!(&err, Error::Unresolved { api: "present", order_id, .. } if order_id == "gift-1"),
+        "{err:?}"
+    );
+
+    let refused = client(vec![Reply::errcode(90013, "balance not enough")]);
+    let err = refused.present(&test_player(), gift()).await.unwrap_err();
+    assert!(!err.may_have_applied(), "{err:?}");
+}
+
+/// Finding 6: a success answer about another order is not this call's answer.
+#[tokio::test]
+async fn a_success_answer_about_another_order_is_a_decode_error() {
+    let other = r#"{"errcode":0,"errmsg":"ok","balance":100,"bill_no":"gift-OTHER"}"#;
+    let client = client(vec![Reply::json(other), Reply::json(PRESENT_OK)]);
+    client.present(&test_player(), gift()).await.expect("the second answer is this order's");
+    assert_eq!(client.transport().sent().len(), 2, "the answer about another order was retried");
+
+    let config = midas_api::Config::builder("wx1234567", "12345678", Env::Sandbox)
+        .sandbox_key(midas_api::AppKey::new(midas_tests::SANDBOX_KEY).unwrap())
+        .base_url("https://midas.test")
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let single = Client::with_transport(
+        config,
+        Arc::new(RotatingToken::default()),
+        Arc::new(ScriptedTransport::new([Reply::json(other)])),
+    );
+    let err = single.present(&test_player(), gift()).await.unwrap_err();
+    let Error::Decode(decode) = &err else { panic!("a decode error: {err:?}") };
+    assert!(!decode.succeeded(), "an answer about another order says nothing about this one");
+    assert!(decode.message().contains("gift-OTHER") && decode.message().contains("gift-1"), "{decode}");
+    assert!(err.may_have_applied() && err.is_retryable(), "{err:?}");
+}
+
+/// Finding 6: an answer too large to read may follow an applied call.
+#[tokio::test]
+async fn a_too_large_answer_to_a_money_call_may_have_applied() {
+    let client = client(vec![Reply::Fail(TransportErrorKind::BodyTooLarge)]);
+    let err = client.present(&test_player(), gift()).await.unwrap_err();
+    assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::BodyTooLarge), "{err:?}");
+    assert!(err.may_have_applied(), "{err:?}");
+}

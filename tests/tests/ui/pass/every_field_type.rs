@@ -65,7 +65,7 @@ fn body<R: MidasRequest>(request: &R) -> serde_json::Value {
 
 fn extremes() -> Everything {
     Everything {
-        text: "gift & more=yes".to_owned(),
+        text: "gift + more: yes".to_owned(),
         int8: i8::MIN,
         int16: i16::MIN,
         int32: i32::MIN,
@@ -97,13 +97,13 @@ fn main() {
          &maybe_text=some\
          &maybe_uint16=1&maybe_uint32=2&maybe_uint64=3&maybe_uint8=0\
          &offer_id=offer1&openid=player1&pf=android\
-         &text=gift & more=yes\
+         &text=gift + more: yes\
          &ts=1700000000\
          &uint16=65535&uint32=4294967295&uint64=18446744073709551615&uint8=255\
          &zone_id=1"
     );
     let json = body(&all);
-    assert_eq!(json["text"], "gift & more=yes");
+    assert_eq!(json["text"], "gift + more: yes");
     assert_eq!(json["int64"], i64::MIN);
     assert_eq!(json["uint64"], u64::MAX);
     assert_eq!(json["maybe_text"], "some");
@@ -127,7 +127,7 @@ fn main() {
         "appid=wx1\
          &int16=-32768&int32=-2147483648&int64=-9223372036854775808&int8=-128\
          &offer_id=offer1&openid=player1&pf=android\
-         &text=gift & more=yes\
+         &text=gift + more: yes\
          &ts=1700000000\
          &uint16=65535&uint32=4294967295&uint64=18446744073709551615&uint8=255\
          &zone_id=1"
@@ -138,6 +138,8 @@ fn main() {
     }
 
     // Text is never sent empty, whether required or optional.
+    let separators = Everything { text: "gift & more=yes".to_owned(), ..extremes() };
+    assert_eq!(separators.validate().map_err(|err| err.field()), Err("text"), "`&` and `=` are refused");
     let empty = Everything { text: String::new(), ..extremes() };
     assert_eq!(empty.validate().map_err(|err| err.field()), Err("text"));
     let empty = Everything { maybe_text: Some(String::new()), ..extremes() };
