@@ -14,8 +14,10 @@
 //! twice. The example checks the emulator's books afterwards and exits non-zero if they are
 //! not exactly one deduction.
 //!
-//! With `MIDAS_APPID` set it talks to the real API instead (or to any Midas server, e.g. a
-//! `cargo run -p midas-emulator` started elsewhere, whose banner prints these variables):
+//! With any `MIDAS_*` variable set it talks to the server they describe instead — the real API
+//! or any Midas server, e.g. a `cargo run -p midas-emulator` started elsewhere, whose banner
+//! prints these variables — and refuses to start, naming what is missing, when a required one
+//! is not set (a lone `MIDAS_BASE_URL` is not silently ignored):
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -36,8 +38,20 @@
 
 #[cfg(feature = "reqwest")]
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    session::run().await
+async fn main() -> std::process::ExitCode {
+    match session::run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // As a person reads it: the message, then each cause on its own line.
+            eprintln!("error: {error}");
+            let mut source = error.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(not(feature = "reqwest"))]
@@ -58,6 +72,19 @@ mod session {
 
     type Failure = Box<dyn std::error::Error>;
 
+    /// Every variable the quickstart reads; setting any of them means "not the local server".
+    const VARIABLES: [&str; 9] = [
+        "MIDAS_APPID",
+        "MIDAS_OFFER_ID",
+        "MIDAS_APP_KEY",
+        "MIDAS_ENV",
+        "MIDAS_ACCESS_TOKEN",
+        "MIDAS_OPENID",
+        "MIDAS_SESSION_KEY",
+        "MIDAS_BASE_URL",
+        "MIDAS_PAYMENT_KEY",
+    ];
+
     /// Where the session runs: the in-process emulator, or a server named by `MIDAS_*`.
     struct Target {
         client: Client<ReqwestTransport, StaticToken>,
@@ -71,7 +98,15 @@ mod session {
     }
 
     pub(crate) async fn run() -> Result<(), Failure> {
-        let target = if env::var_os("MIDAS_APPID").is_some() { from_environment()? } else { local().await? };
+        let configured: Vec<&str> =
+            VARIABLES.iter().copied().filter(|name| env::var_os(name).is_some()).collect();
+        let target = if configured.is_empty() {
+            println!("no MIDAS_* variable is set: running against the local Midas server, in-process");
+            local().await?
+        } else {
+            println!("{} set: running against the server they describe", configured.join(", "));
+            from_environment()?
+        };
         let Target { client, player, emulator, bill_prefix, midas2 } = &target;
         let bill = |name: &str| format!("{bill_prefix}{name}");
 
@@ -119,6 +154,11 @@ mod session {
         );
         step(6, "get balance", detail);
 
+        if !*midas2 {
+            println!(
+                "7–8. Midas 2.0 steps skipped: MIDAS_PAYMENT_KEY (the virtual-payment AppKey) is not set"
+            );
+        }
         if *midas2 {
             // The same player, the same books, the next generation: a team migrates endpoint by
             // endpoint, and Midas 2.0 sees what 1.0 did.
@@ -191,6 +231,18 @@ mod session {
 
     /// A client for the server described by the `MIDAS_*` variables.
     fn from_environment() -> Result<Target, Failure> {
+        let missing: Vec<&str> =
+            ["MIDAS_APPID", "MIDAS_OFFER_ID", "MIDAS_APP_KEY", "MIDAS_ACCESS_TOKEN", "MIDAS_OPENID"]
+                .into_iter()
+                .filter(|name| env::var_os(name).is_none_or(|value| value.is_empty()))
+                .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "{} not set; set them too, or unset every MIDAS_* variable to run against the local server",
+                missing.join(", ")
+            )
+            .into());
+        }
         let env = match optional("MIDAS_ENV")?.as_deref() {
             None | Some("sandbox") => Env::Sandbox,
             Some("production") => Env::Production,
