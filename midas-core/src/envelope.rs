@@ -3,11 +3,6 @@
 use crate::ValidationError;
 use crate::body::JsonObject;
 
-/// Names the client fills in on every request, plus the names it adds while signing. A request
-/// struct may not declare a field with any of these wire names.
-pub const RESERVED_NAMES: [&str; 10] =
-    ["access_token", "appid", "mp_sig", "offer_id", "openid", "pf", "sig", "ts", "user_ip", "zone_id"];
-
 /// The common envelope: `appid`, `offer_id`, `openid`, `ts`, `zone_id`, `pf` and the optional
 /// `user_ip`. Borrowed from the client configuration and the player for one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

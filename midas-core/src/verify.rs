@@ -7,8 +7,8 @@
 use hmac::Mac;
 use serde_json::{Map, Value};
 
+use crate::pairs::{Params, SignSink, suffix};
 use crate::secret::HmacSha256;
-use crate::sign::{Params, SignSink, suffix};
 use crate::{AppKey, SessionKey};
 
 /// Why a received body cannot be verified at all.

@@ -5,7 +5,7 @@ use syn::spanned::Spanned;
 use syn::{Fields, GenericArgument, Ident, ItemStruct, PathArguments, Type};
 
 use crate::attr::{FieldAttr, parse_field_attrs};
-use crate::valid::Errors;
+use crate::errors::Errors;
 
 /// What a field's value is, as far as signing is concerned.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitBool, LitStr, Token, Type};
 
-use crate::valid::Errors;
+use crate::errors::Errors;
 
 /// `#[midas_api(path = "..", response = Type, sandbox_path = "..", scheme = "..",
 /// user_signature = bool, openid = bool, require_user_ip = bool)]`.

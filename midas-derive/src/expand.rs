@@ -9,8 +9,9 @@ use syn::{Item, ItemStruct};
 
 use crate::ast::{self, Field, ValueKind};
 use crate::attr::{ApiAttr, is_consumed, parse_api_attr, reject_struct_attrs};
+use crate::errors::Errors;
 use crate::scheme::Scheme;
-use crate::valid::{self, Errors};
+use crate::valid;
 
 /// The struct as written (minus `#[midas]` attributes), then its impl or every error found. The
 /// struct is kept even when there are errors, so a mistake in the attribute is reported once

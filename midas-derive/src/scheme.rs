@@ -2,7 +2,7 @@
 
 use syn::LitStr;
 
-use crate::valid::Errors;
+use crate::errors::Errors;
 
 /// `scheme = ".."` of `#[midas_api]`.
 #[derive(Clone, Copy, PartialEq, Eq)]

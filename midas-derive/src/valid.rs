@@ -3,41 +3,12 @@
 
 use std::collections::HashMap;
 
-use quote::ToTokens;
 use syn::LitStr;
 
 use crate::ast::{Field, ValueKind};
 use crate::attr::ApiAttr;
+use crate::errors::Errors;
 use crate::scheme::Scheme;
-
-/// Collects errors so one compile shows every mistake.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(existing) => existing.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn spanned(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
-        self.push(syn::Error::new_spanned(tokens, message));
-    }
-
-    pub(crate) fn at(&mut self, span: proc_macro2::Span, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span, message));
-    }
-
-    pub(crate) fn has_errors(&self) -> bool {
-        self.0.is_some()
-    }
-
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
 
 const MIDAS_PREFIX: &str = "/cgi-bin/midas/";
 

@@ -1,0 +1,166 @@
+//! The `name=value&…` pairs of a Midas 1.0 signing string, written piece by piece into any
+//! [`SignSink`]: the keyed HMAC state, a buffer, or the text shown when a signature is refused.
+
+use hmac::Mac;
+
+use crate::secret::HmacSha256;
+
+/// The text that replaces every secret in a rendered signing string.
+pub const MASK: &str = "***";
+
+/// Receives the bytes of a signing string, piece by piece.
+pub trait SignSink {
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]);
+
+    /// Appends the bytes of a secret (a key, the access token): a sink that gathers pieces in
+    /// a buffer hands these to the hash directly, so no copy of the secret is left behind.
+    #[inline(always)]
+    fn put_secret(&mut self, secret: &[u8]) {
+        self.put(secret);
+    }
+}
+
+impl SignSink for HmacSha256 {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl SignSink for Vec<u8> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A value that can be signed: raw UTF-8 for text, plain decimal for integers, and nothing at
+/// all (not even the name) for an absent `Option`.
+pub trait SignValue {
+    /// Whether the pair is written at all.
+    fn is_present(&self) -> bool {
+        true
+    }
+    /// Writes the value's signing text.
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S);
+}
+
+impl SignValue for str {
+    #[inline(always)]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        sink.put(self.as_bytes());
+    }
+}
+
+impl SignValue for String {
+    #[inline(always)]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        sink.put(self.as_bytes());
+    }
+}
+
+impl<T: SignValue + ?Sized> SignValue for &T {
+    #[inline(always)]
+    fn is_present(&self) -> bool {
+        (**self).is_present()
+    }
+    #[inline(always)]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        (**self).write_sign(sink);
+    }
+}
+
+impl<T: SignValue> SignValue for Option<T> {
+    #[inline(always)]
+    fn is_present(&self) -> bool {
+        self.as_ref().is_some_and(SignValue::is_present)
+    }
+    #[inline(always)]
+    fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+        if let Some(value) = self {
+            value.write_sign(sink);
+        }
+    }
+}
+
+macro_rules! sign_integer {
+    ($($ty:ty),*) => {$(
+        impl SignValue for $ty {
+            #[inline(always)]
+            fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
+                sink.put(itoa::Buffer::new().format(*self).as_bytes());
+            }
+        }
+    )*};
+}
+sign_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// Writes `k=v` pairs joined by `&` into a [`SignSink`]. Generated code calls [`Self::pair`] in
+/// byte-wise order of the names; absent optionals are skipped entirely.
+pub struct Params<'s, S: ?Sized> {
+    sink: &'s mut S,
+    first: bool,
+}
+
+impl<'s, S: SignSink + ?Sized> Params<'s, S> {
+    /// Starts an empty parameter list.
+    #[inline(always)]
+    pub fn new(sink: &'s mut S) -> Self {
+        Self { sink, first: true }
+    }
+
+    /// Writes `&name=value` (no `&` before the first pair), or nothing for an absent value.
+    #[inline(always)]
+    pub fn pair<V: SignValue + ?Sized>(&mut self, name: &str, value: &V) {
+        if !value.is_present() {
+            return;
+        }
+        if !self.first {
+            self.sink.put(b"&");
+        }
+        self.first = false;
+        self.sink.put(name.as_bytes());
+        self.sink.put(b"=");
+        value.write_sign(self.sink);
+    }
+}
+
+impl<S: SignSink + ?Sized> Params<'_, S> {
+    /// [`Self::pair`] with the name given as the literal `&name=`, written in one piece (the
+    /// `&` is skipped before the first pair). Generated code calls this: the literal is built
+    /// at compile time from the wire name.
+    #[inline(always)]
+    pub fn pair_literal<V: SignValue + ?Sized>(&mut self, amp_name_eq: &'static [u8], value: &V) {
+        if !value.is_present() {
+            return;
+        }
+        let piece = if self.first { amp_name_eq.get(1..).unwrap_or_default() } else { amp_name_eq };
+        self.first = false;
+        self.sink.put(piece);
+        value.write_sign(self.sink);
+    }
+}
+
+impl<S: SignSink + ?Sized> Params<'_, S> {
+    /// [`Self::pair_literal`] for a secret value (the access token of `mp_sig`), written
+    /// through [`SignSink::put_secret`].
+    #[inline(always)]
+    pub fn secret_pair_literal(&mut self, amp_name_eq: &'static [u8], secret: &str) {
+        let piece = if self.first { amp_name_eq.get(1..).unwrap_or_default() } else { amp_name_eq };
+        self.first = false;
+        self.sink.put(piece);
+        self.sink.put_secret(secret.as_bytes());
+    }
+}
+
+/// Writes the documented suffix `&org_loc=<path>&method=POST&<secret_name>=<secret>`.
+#[inline(always)]
+pub(crate) fn suffix<S: SignSink + ?Sized>(sink: &mut S, org_loc: &str, secret_name: &str, secret: &str) {
+    sink.put(b"&org_loc=");
+    sink.put(org_loc.as_bytes());
+    sink.put(b"&method=POST&");
+    sink.put(secret_name.as_bytes());
+    sink.put(b"=");
+    sink.put_secret(secret.as_bytes());
+}

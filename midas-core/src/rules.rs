@@ -1,0 +1,133 @@
+//! Field rules that `#[midas(..)]` attributes expand to.
+
+use crate::{Rule, ValidationError};
+
+/// `[0-9A-Za-z_-]{1,63}`.
+pub fn bill_no(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let valid = (1..=63).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid { Ok(()) } else { Err(ValidationError::new(field, Rule::BillNo)) }
+}
+
+/// Whether `value` holds a control character (`char::is_control`: C0, DEL, C1). It runs
+/// on every text value of every call, so a word-at-a-time scan (overlapping words, no
+/// byte loop) finds the bytes that can start one — below 0x20, 0x7F, and 0xC2, the lead
+/// byte of the C1 range; only then are the characters decoded.
+fn has_control(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let n = bytes.len();
+    let suspect = if n >= 8 {
+        let mut suspect = false;
+        let mut at = 0;
+        while at + 8 <= n {
+            suspect |= suspect_word(u64::from_le_bytes(word(bytes, at)));
+            at += 8;
+        }
+        suspect | suspect_word(u64::from_le_bytes(word(bytes, n - 8)))
+    } else if n >= 4 {
+        // Two overlapping halves in one word.
+        let [a, b, c, d]: [u8; 4] = word(bytes, 0);
+        let [e, f, g, h]: [u8; 4] = word(bytes, n - 4);
+        suspect_word(u64::from_le_bytes([a, b, c, d, e, f, g, h]))
+    } else {
+        bytes.iter().fold(false, |suspect, &b| suspect | (b < 0x20) | (b == 0x7f) | (b == 0xc2))
+    };
+    suspect && value.chars().any(char::is_control)
+}
+
+/// `N` bytes of `bytes` from `at` (the callers keep `at + N` within bounds).
+#[inline(always)]
+fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut word = [b' '; N];
+    if let Some(source) = bytes.get(at..at + N) {
+        word.copy_from_slice(source);
+    }
+    word
+}
+
+/// Whether any byte of `word` is below 0x20, 0x7F or 0xC2 (the classic "has less" and "has
+/// zero" bit tricks; exact as a yes/no).
+#[inline(always)]
+const fn suspect_word(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    }
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    below_space | has_zero(word ^ (ONES * 0x7f)) | has_zero(word ^ (ONES * 0xc2))
+}
+
+/// A Midas 2.0 bill number: `[0-9A-Za-z_-]{1,63}`, not starting with `_`.
+pub fn bill_no_v2(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    if bill_no(field, value).is_err() || value.starts_with('_') {
+        return Err(ValidationError::new(field, Rule::BillNoV2));
+    }
+    Ok(())
+}
+
+/// Not zero.
+pub fn non_zero<T: Default + PartialEq>(field: &'static str, value: &T) -> Result<(), ValidationError> {
+    if *value == T::default() { Err(ValidationError::new(field, Rule::NonZero)) } else { Ok(()) }
+}
+
+/// Greater than zero.
+pub fn positive<T: Default + PartialOrd>(field: &'static str, value: &T) -> Result<(), ValidationError> {
+    if *value > T::default() { Ok(()) } else { Err(ValidationError::new(field, Rule::Positive)) }
+}
+
+/// Text Midas can take: not empty (absent optionals are left out, never sent empty), and
+/// without control characters (a newline or NUL in a signed value is never meant).
+pub fn text(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        Err(ValidationError::new(field, Rule::NotEmpty))
+    } else if has_control(value) {
+        Err(ValidationError::new(field, Rule::NoControlChars))
+    } else {
+        Ok(())
+    }
+}
+
+/// Text of a Midas 1.0 signed pair: [`text`], and without `&` or `=`.
+///
+/// The Midas 1.0 signing string joins `name=value` pairs with `&` and escapes nothing, so
+/// a value holding `&` or `=` could move text across a field boundary: `pf="ios"` with
+/// `pay_item="sword&pf=android"` would sign exactly like `pf="android&pf=ios"` with
+/// `pay_item="sword"`, and a server would accept one body with the other's `sig`. Refusing
+/// both characters keeps one signing string per request.
+pub fn pair_text(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    text(field, value)?;
+    // Branch-free over the whole value, so it vectorizes; values are short.
+    let separator = value.bytes().fold(false, |found, b| found | (b == b'&') | (b == b'='));
+    if separator { Err(ValidationError::new(field, Rule::NoPairSeparators)) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+    use crate::Rule;
+
+    #[test]
+    fn text_refuses_every_control_character_and_nothing_else() {
+        for ch in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            let value = format!("a{ch}b");
+            let refused = text("f", &value).is_err_and(|err| *err.rule() == Rule::NoControlChars);
+            assert_eq!(refused, ch.is_control(), "U+{:04X}", u32::from(ch));
+        }
+        assert_eq!(text("f", "").expect_err("empty text is refused").rule(), &Rule::NotEmpty);
+    }
+
+    #[test]
+    fn text_finds_a_control_character_at_every_position_of_longer_values() {
+        let samples =
+            ['\0', '\n', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', ' ', '~', '\u{a0}', '备', '\u{c2}'];
+        for len in 1..=24 {
+            for position in 0..len {
+                for ch in samples {
+                    let value: String = (0..len).map(|i| if i == position { ch } else { 'x' }).collect();
+                    assert_eq!(text("f", &value).is_err(), ch.is_control(), "{ch:?} at {position} of {len}");
+                }
+            }
+        }
+    }
+}
