@@ -209,3 +209,18 @@ fn a_changed_field_breaks_verification() {
     assert!(original.verify_sig(text(v, "uri"), &app_key, &text(v, "sig").to_uppercase()).is_err());
     original.verify_sig(text(v, "uri"), &app_key, text(v, "sig")).unwrap();
 }
+
+/// Finding 14: a clone with nothing beside it passes, so the vectors are read from the
+/// repository's own copy (`.ci/run` checks it against the shared vectors when they are there).
+#[test]
+fn a_fresh_clone_reads_its_own_vectors() {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate sits in the workspace")
+        .canonicalize()
+        .expect("the workspace exists");
+    for name in ["midas-v1-worked.json", "midas-v1-random.json", "body-signed-official.json"] {
+        let path = midas_tests::vector_path(name).canonicalize().expect("the vector file is in the repository");
+        assert!(path.starts_with(&workspace), "{} is read from outside the checkout", path.display());
+    }
+}
