@@ -9,19 +9,35 @@
 
 use std::collections::VecDeque;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use midas_core::{
     AccessToken, ApiError, ApiErrorKind, ApiUrl, AppSecret, DecodeError, Error, HttpRequest, Method,
-    SessionKey, TokenError, Transport, TransportError, TransportErrorKind, body_signed, write_json_string,
+    SessionKey, TokenError, Transport, TransportError, TransportErrorKind, ValidationError, body_signed,
+    write_json_string,
 };
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::config::DEFAULT_BASE_URL;
+use crate::config::{DEFAULT_BASE_URL, check_timeout, checked_base_url};
 use crate::token::TokenSource;
 
 /// The app's credentials for the token and login APIs: AppID, AppSecret, base URL, timeout.
+///
+/// The base URL and the timeout are checked as [`Config`](crate::Config)'s are.
+///
+/// ```
+/// use std::time::Duration;
+/// use midas_api::{AppCredentials, AppSecret};
+/// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?)
+///     .with_base_url("http://127.0.0.1:8080")?
+///     .with_timeout(Duration::from_secs(2))?;
+/// let refused = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?)
+///     .with_base_url("https://user:password@api.example");
+/// assert_eq!(refused.unwrap_err().field(), "base_url");
+/// # Ok::<(), midas_api::ValidationError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct AppCredentials {
     appid: String,
@@ -41,18 +57,19 @@ impl AppCredentials {
         }
     }
 
-    /// Another base URL (a local server in tests).
-    #[must_use]
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into().trim_end_matches('/').to_owned();
-        self
+    /// Another base URL (a local server in tests): `http://` or `https://`, a host, no
+    /// `user:password@`, no query or fragment. Refused with a [`ValidationError`] on `base_url`.
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Result<Self, ValidationError> {
+        self.base_url = checked_base_url(&base_url.into())?;
+        Ok(self)
     }
 
-    /// Another per-request timeout.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+    /// Another per-request timeout, 1 ms to 5 min. Refused with a [`ValidationError`] on
+    /// `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, ValidationError> {
+        check_timeout(timeout)?;
         self.timeout = timeout;
-        self
+        Ok(self)
     }
 
     fn request(&self, method: Method, url: ApiUrl, body: Vec<u8>) -> HttpRequest {
@@ -67,7 +84,12 @@ struct TokenAnswer {
     expires_in: u64,
 }
 
-/// Reads a token endpoint's answer: a token and its lifetime, or a typed [`TokenError`].
+/// The longest lifetime a token answer is believed: the API documents 7200 s, and a larger
+/// `expires_in` (up to `u64::MAX`) must neither overflow a clock nor pin a token for years.
+const MAX_TOKEN_LIFETIME: Duration = DAY;
+
+/// Reads a token endpoint's answer: a token and its lifetime (at most a day), or a typed
+/// [`TokenError`].
 fn read_token(
     response: Result<midas_core::HttpResponse, TransportError>,
 ) -> Result<(AccessToken, Duration), TokenError> {
@@ -90,7 +112,7 @@ fn read_token(
         .map_err(|err| TokenError::new(None, format!("unexpected answer: {err}"), true))?;
     let token = AccessToken::new(answer.access_token)
         .map_err(|_| TokenError::new(None, "the answer's access_token is empty", true))?;
-    Ok((token, Duration::from_secs(answer.expires_in)))
+    Ok((token, Duration::from_secs(answer.expires_in).min(MAX_TOKEN_LIFETIME)))
 }
 
 /// A cached token and the instant it stops being used.
@@ -100,17 +122,60 @@ struct Cached {
     fresh_until: Instant,
 }
 
+/// How long a failed fetch is answered from memory unless a token source says otherwise.
+const DEFAULT_FAILURE_CACHE: Duration = Duration::from_secs(1);
+
 /// The shared cache of both token sources: readers take the fast path; one fetch at a time
-/// runs under `fetching`, and callers that waited for it reuse its result.
+/// runs under `flight`, and callers that waited for it share its result, failure included.
 struct Cache {
     current: RwLock<Option<Cached>>,
-    fetching: tokio::sync::Mutex<ForceLog>,
+    flight: tokio::sync::Mutex<Flight>,
+    /// Fetches ended so far: a caller that saw `n` before waiting shares a fetch numbered above.
+    fetches: AtomicU64,
     margin: Duration,
+    failure_cache: Duration,
+}
+
+/// What the one fetch at a time leaves behind for the callers after it.
+#[derive(Default)]
+struct Flight {
+    forced: ForceLog,
+    failure: Option<Failure>,
+}
+
+/// The last fetch, the `fetch`-th, failed: with this error, at this instant.
+struct Failure {
+    error: TokenError,
+    fetch: u64,
+    at: Instant,
+}
+
+impl Flight {
+    /// The last fetch's error when it ended after the caller began waiting (having seen `seen`
+    /// fetches end) or less than `failure_cache` ago: the caller shares it instead of fetching
+    /// once more.
+    fn shared_failure(&self, seen: u64, failure_cache: Duration) -> Result<(), TokenError> {
+        match &self.failure {
+            Some(failure)
+                if failure.fetch > seen
+                    || Instant::now().saturating_duration_since(failure.at) < failure_cache =>
+            {
+                Err(failure.error.clone())
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Cache {
     fn new(margin: Duration) -> Self {
-        Self { current: RwLock::new(None), fetching: tokio::sync::Mutex::new(ForceLog::default()), margin }
+        Self {
+            current: RwLock::new(None),
+            flight: tokio::sync::Mutex::new(Flight::default()),
+            fetches: AtomicU64::new(0),
+            margin,
+            failure_cache: DEFAULT_FAILURE_CACHE,
+        }
     }
 
     fn fresh(&self) -> Option<AccessToken> {
@@ -121,29 +186,74 @@ impl Cache {
             .map(|cached| cached.token.clone())
     }
 
-    /// The cached token while fresh; otherwise one `fetch` at a time, reused by every caller
-    /// that waited for it.
+    /// The cached token while fresh; otherwise one `fetch` at a time, whose result, failure
+    /// included, every caller that waited for it shares.
     async fn get_or_fetch<F>(&self, fetch: impl FnOnce() -> F) -> Result<AccessToken, TokenError>
     where
-        F: std::future::Future<Output = Result<AccessToken, TokenError>>,
+        F: Future<Output = Result<(AccessToken, Duration), TokenError>>,
     {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
-        let _fetching = self.fetching.lock().await;
+        let seen = self.fetches.load(Ordering::Acquire);
+        let mut flight = self.flight.lock().await;
         // Whoever held the lock before us may have fetched already.
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
-        fetch().await
+        flight.shared_failure(seen, self.failure_cache)?;
+        let fetched = fetch().await;
+        self.settle(&mut flight, fetched)
+    }
+
+    /// A token other than `rejected`: the cached one when another caller replaced it already,
+    /// else what `fetch` gives; `fetch` may refuse first (the forced-refresh limits).
+    async fn refresh<F>(
+        &self,
+        rejected: &AccessToken,
+        fetch: impl FnOnce(&mut ForceLog) -> Result<F, TokenError>,
+    ) -> Result<AccessToken, TokenError>
+    where
+        F: Future<Output = Result<(AccessToken, Duration), TokenError>>,
+    {
+        let seen = self.fetches.load(Ordering::Acquire);
+        let mut flight = self.flight.lock().await;
+        if let Some(token) = self.fresh().filter(|token| token != rejected) {
+            return Ok(token);
+        }
+        flight.shared_failure(seen, self.failure_cache)?;
+        let fetched = fetch(&mut flight.forced)?.await;
+        self.settle(&mut flight, fetched)
+    }
+
+    /// Keeps a fetched token, or the failure for the callers waiting behind this one.
+    fn settle(
+        &self,
+        flight: &mut Flight,
+        fetched: Result<(AccessToken, Duration), TokenError>,
+    ) -> Result<AccessToken, TokenError> {
+        // Under the lock: no other fetch ends meanwhile.
+        let fetch = self.fetches.fetch_add(1, Ordering::AcqRel) + 1;
+        match fetched {
+            Ok((token, lifetime)) => {
+                flight.failure = None;
+                self.store(&token, lifetime);
+                Ok(token)
+            }
+            Err(error) => {
+                flight.failure = Some(Failure { error: error.clone(), fetch, at: Instant::now() });
+                Err(error)
+            }
+        }
     }
 
     fn store(&self, token: &AccessToken, lifetime: Duration) {
         // Use a token until shortly before it runs out: 5 minutes, or half of a short lifetime.
         let margin = self.margin.min(lifetime / 2);
-        let cached = Cached { token: token.clone(), fresh_until: Instant::now() + lifetime - margin };
+        let now = Instant::now();
+        let fresh_until = now.checked_add(lifetime.saturating_sub(margin)).unwrap_or(now);
         if let Ok(mut current) = self.current.write() {
-            *current = Some(cached);
+            *current = Some(Cached { token: token.clone(), fresh_until });
         }
     }
 }
@@ -160,12 +270,13 @@ const FORCE_DAILY_CAP: usize = 20;
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl ForceLog {
-    fn check(&mut self, now: Instant) -> Result<(), TokenError> {
-        while self.forced.front().is_some_and(|at| now.duration_since(*at) >= DAY) {
+    /// Records a forced refresh at `now`, or refuses it when it would break a limit.
+    fn allow(&mut self, now: Instant) -> Result<(), TokenError> {
+        while self.forced.front().is_some_and(|at| now.saturating_duration_since(*at) >= DAY) {
             self.forced.pop_front();
         }
         if let Some(last) = self.forced.back() {
-            let since = now.duration_since(*last);
+            let since = now.saturating_duration_since(*last);
             if since < FORCE_INTERVAL {
                 let wait = (FORCE_INTERVAL - since).as_secs() + 1;
                 return Err(TokenError::new(
@@ -182,13 +293,18 @@ impl ForceLog {
                 false,
             ));
         }
+        self.forced.push_back(now);
         Ok(())
     }
 }
 
-/// Tokens from `POST /cgi-bin/stable_token`, cached until 5 minutes before they expire, one
-/// fetch at a time however many callers wait; a refused token is force-refreshed within the
-/// documented limits (once per 30 s, 20 a day).
+/// Tokens from `POST /cgi-bin/stable_token`, cached until 5 minutes before they expire (an
+/// `expires_in` above a day is read as a day), one fetch at a time however many callers wait; a
+/// refused token is force-refreshed within the documented limits (once per 30 s, 20 a day).
+///
+/// A failed fetch is shared too: the callers that waited for it get its error, and so does
+/// every caller for a short while after (1 s; see [`Self::with_failure_cache`]), so a failing
+/// endpoint is not asked once per caller.
 ///
 /// ```no_run
 /// use midas_api::{AppCredentials, AppSecret, ReqwestTransport, StableTokenSource, TokenSource};
@@ -216,7 +332,25 @@ impl<T: Transport> StableTokenSource<T> {
         Self { app, transport, cache: Cache::new(Duration::from_secs(300)) }
     }
 
-    async fn fetch(&self, force_refresh: bool) -> Result<AccessToken, TokenError> {
+    /// How long a failed fetch is answered from memory (default 1 s). Callers that were waiting
+    /// for the fetch share its error however short this is; `Duration::ZERO` makes the next
+    /// caller after them fetch again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use midas_api::{AppCredentials, AppSecret, ReqwestTransport, StableTokenSource};
+    /// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?);
+    /// let tokens = StableTokenSource::new(app, ReqwestTransport::new()?)
+    ///     .with_failure_cache(Duration::from_millis(200));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_failure_cache(mut self, failure_cache: Duration) -> Self {
+        self.cache.failure_cache = failure_cache;
+        self
+    }
+
+    async fn fetch(&self, force_refresh: bool) -> Result<(AccessToken, Duration), TokenError> {
         let mut body = Vec::with_capacity(160);
         body.extend_from_slice(br#"{"grant_type":"client_credential","appid":"#);
         write_json_string(&mut body, &self.app.appid);
@@ -228,10 +362,7 @@ impl<T: Transport> StableTokenSource<T> {
             br#","force_refresh":false}"#
         });
         let url = ApiUrl::bare(&self.app.base_url, "/cgi-bin/stable_token");
-        let (token, lifetime) =
-            read_token(self.transport.send(self.app.request(Method::Post, url, body)).await)?;
-        self.cache.store(&token, lifetime);
-        Ok(token)
+        read_token(self.transport.send(self.app.request(Method::Post, url, body)).await)
     }
 }
 
@@ -241,21 +372,29 @@ impl<T: Transport> TokenSource for StableTokenSource<T> {
     }
 
     async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
-        let mut force_log = self.cache.fetching.lock().await;
-        if let Some(token) = self.cache.fresh().filter(|token| token != rejected) {
-            return Ok(token);
-        }
-        let now = Instant::now();
-        force_log.check(now)?;
-        force_log.forced.push_back(now);
-        self.fetch(true).await
+        self.cache
+            .refresh(rejected, |forced| {
+                forced.allow(Instant::now())?;
+                Ok(self.fetch(true))
+            })
+            .await
     }
 }
 
-/// Tokens from `GET /cgi-bin/token`, cached like [`StableTokenSource`].
+/// Tokens from `GET /cgi-bin/token`, cached and shared like [`StableTokenSource`], failures
+/// included.
 ///
 /// **Trap:** each fetch invalidates the token every other server of the app holds. Run one
 /// per app, in one place, or prefer [`StableTokenSource`].
+///
+/// ```no_run
+/// use midas_api::{AppCredentials, AppSecret, ClassicTokenSource, ReqwestTransport, TokenSource};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?);
+/// let tokens = ClassicTokenSource::new(app, ReqwestTransport::new()?);
+/// let token = tokens.token().await?;
+/// # Ok(()) }
+/// ```
 pub struct ClassicTokenSource<T> {
     app: AppCredentials,
     transport: T,
@@ -274,14 +413,28 @@ impl<T: Transport> ClassicTokenSource<T> {
         Self { app, transport, cache: Cache::new(Duration::from_secs(300)) }
     }
 
-    async fn fetch(&self) -> Result<AccessToken, TokenError> {
+    /// How long a failed fetch is answered from memory (default 1 s), as
+    /// [`StableTokenSource::with_failure_cache`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use midas_api::{AppCredentials, AppSecret, ClassicTokenSource, ReqwestTransport};
+    /// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?);
+    /// let tokens = ClassicTokenSource::new(app, ReqwestTransport::new()?)
+    ///     .with_failure_cache(Duration::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_failure_cache(mut self, failure_cache: Duration) -> Self {
+        self.cache.failure_cache = failure_cache;
+        self
+    }
+
+    async fn fetch(&self) -> Result<(AccessToken, Duration), TokenError> {
         let mut url = ApiUrl::bare(&self.app.base_url, "/cgi-bin/token");
         url.query("grant_type", "client_credential").query("appid", &self.app.appid);
         url.secret_query("secret", self.app.secret.expose_secret());
-        let (token, lifetime) =
-            read_token(self.transport.send(self.app.request(Method::Get, url, Vec::new())).await)?;
-        self.cache.store(&token, lifetime);
-        Ok(token)
+        read_token(self.transport.send(self.app.request(Method::Get, url, Vec::new())).await)
     }
 }
 
@@ -291,11 +444,7 @@ impl<T: Transport> TokenSource for ClassicTokenSource<T> {
     }
 
     async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
-        let _fetching = self.cache.fetching.lock().await;
-        if let Some(token) = self.cache.fresh().filter(|token| token != rejected) {
-            return Ok(token);
-        }
-        self.fetch().await
+        self.cache.refresh(rejected, |_| Ok(self.fetch())).await
     }
 }
 

@@ -136,7 +136,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// The base URL (default `https://api.weixin.qq.com`), e.g. a local Midas server.
+    /// The base URL (default `https://api.weixin.qq.com`), e.g. a local Midas server;
+    /// [`Self::build`] refuses one with a `user:password@`, a query or a fragment.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.config.base_url = base_url.into();
         self
@@ -174,7 +175,7 @@ impl ConfigBuilder {
             config.app_key()?;
         }
         config.base_url = checked_base_url(&config.base_url)?;
-        check_duration("timeout", config.timeout, Duration::from_millis(1), Duration::from_secs(300))?;
+        check_timeout(config.timeout)?;
         let max = config.max_response_bytes as u64;
         if !(1024..=16 * 1024 * 1024).contains(&max) {
             return Err(ValidationError::new(
@@ -187,15 +188,27 @@ impl ConfigBuilder {
     }
 }
 
-fn checked_base_url(url: &str) -> Result<String, ValidationError> {
+/// `url` without a trailing `/` when it is an http(s) URL with a host and nothing that would be
+/// printed where it must not be: no `user:password@`, no query, no fragment, no control
+/// characters (the base URL shows in `Debug` and in logs).
+pub(crate) fn checked_base_url(url: &str) -> Result<String, ValidationError> {
     let invalid = || ValidationError::new("base_url", Rule::Url);
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(invalid)?;
     let rest = rest.trim_end_matches('/');
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || rest.contains(['?', '#', ' ']) || url.chars().any(char::is_control) {
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty()
+        || authority.contains('@')
+        || rest.contains(['?', '#', ' '])
+        || url.chars().any(char::is_control)
+    {
         return Err(invalid());
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A per-request timeout: 1 ms to 5 min.
+pub(crate) fn check_timeout(timeout: Duration) -> Result<(), ValidationError> {
+    check_duration("timeout", timeout, Duration::from_millis(1), Duration::from_secs(300))
 }
 
 pub(crate) fn check_duration(
@@ -209,4 +222,28 @@ pub(crate) fn check_duration(
         return Err(ValidationError::new(field, Rule::Duration { min_ms: ms(min), max_ms: ms(max) }));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use midas_core::{AppKey, Env, Rule};
+
+    use super::Config;
+
+    /// Security review, finding 3 (in part): a `user:password@` in the base URL was printed in
+    /// `Config`'s `Debug` and in errors. It is refused.
+    #[test]
+    fn a_base_url_with_user_and_password_is_refused() {
+        for base_url in
+            ["https://user:hunter2@midas.test", "http://user@127.0.0.1:8080/", "https://@midas.test"]
+        {
+            let error = Config::builder("wx1234567", "12345678", Env::Sandbox)
+                .sandbox_key(AppKey::new("sandbox-key").expect("not empty"))
+                .base_url(base_url)
+                .build()
+                .expect_err("userinfo is refused");
+            assert_eq!((error.field(), error.rule()), ("base_url", &Rule::Url), "{base_url}");
+            assert!(!format!("{error} {error:?}").contains("hunter2"));
+        }
+    }
 }

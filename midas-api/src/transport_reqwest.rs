@@ -1,10 +1,21 @@
 //! The default transport: reqwest over rustls.
+//!
+//! Redirects are never followed and no `Referer` is ever sent: a redirect would re-send a
+//! signed body or an AppSecret to another host, and a `Referer` would carry the access token.
 
 use midas_core::{HttpRequest, HttpResponse, Method, Transport, TransportError, TransportErrorKind};
 
 /// Sends requests with a shared [`reqwest::Client`] (connection pooling, keep-alive, rustls).
 ///
-/// Error messages are taken with the URL stripped: it carries the access token.
+/// A 3xx answer is a [`TransportErrorKind::Status`] error naming the status and the host of its
+/// `Location`; it is never followed. Error messages are taken with the URL stripped: it carries
+/// the access token.
+///
+/// ```
+/// use midas_api::ReqwestTransport;
+/// let transport = ReqwestTransport::new()?;
+/// # Ok::<(), midas_api::TransportError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
@@ -13,15 +24,30 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// A transport with a new reqwest client.
     pub fn new() -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
-            .build()
-            .map_err(|err| TransportError::new(TransportErrorKind::Other, err.without_url().to_string()))?;
-        Ok(Self { client })
+        Self::from_builder(reqwest::Client::builder())
     }
 
-    /// A transport over a client configured elsewhere (proxy, pool sizes).
-    pub fn from_client(client: reqwest::Client) -> Self {
-        Self { client }
+    /// A transport over a client configured elsewhere (proxy, pool sizes, TLS roots).
+    ///
+    /// Whatever `builder` says about redirects and `Referer` is overridden: the client never
+    /// follows a redirect and never sends a `Referer`. (The transport takes a builder rather
+    /// than a built client because a built client's redirect policy can be neither read nor
+    /// changed, and one that follows redirects would send the request to another host before
+    /// the transport could refuse the answer.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use midas_api::ReqwestTransport;
+    /// let builder = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(30));
+    /// let transport = ReqwestTransport::from_builder(builder)?;
+    /// # Ok::<(), midas_api::TransportError>(())
+    /// ```
+    pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, TransportError> {
+        let client =
+            builder.redirect(reqwest::redirect::Policy::none()).referer(false).build().map_err(|err| {
+                TransportError::new(TransportErrorKind::Other, err.without_url().to_string())
+            })?;
+        Ok(Self { client })
     }
 }
 
@@ -36,6 +62,9 @@ impl Transport for ReqwestTransport {
             Method::Get => self.client.get(request.url.expose()),
         };
         let mut response = builder.timeout(request.timeout).send().await.map_err(classify)?;
+        if response.status().is_redirection() {
+            return Err(redirect_refused(&response));
+        }
         let status = response.status().as_u16();
         if response.content_length().is_some_and(|length| length > request.max_response_bytes as u64) {
             return Err(too_large(request.max_response_bytes));
@@ -49,6 +78,29 @@ impl Transport for ReqwestTransport {
         }
         Ok(HttpResponse { status, body })
     }
+}
+
+/// A 3xx answer as a final error naming its status and where it pointed: the host and port of
+/// its `Location` only, since a path or query may carry whatever the other side put there.
+fn redirect_refused(response: &reqwest::Response) -> TransportError {
+    let status = response.status().as_u16();
+    let target = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|location| location.to_str().ok())
+        .and_then(|location| response.url().join(location).ok())
+        .and_then(|url| {
+            let host = url.host_str()?.to_owned();
+            Some(match url.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        });
+    let message = match target {
+        Some(target) => format!("HTTP {status} redirect to {target} refused; redirects are never followed"),
+        None => format!("HTTP {status} redirect refused; redirects are never followed"),
+    };
+    TransportError::new(TransportErrorKind::Status(status), message)
 }
 
 fn too_large(max: usize) -> TransportError {
@@ -74,4 +126,64 @@ fn classify(err: reqwest::Error) -> TransportError {
         source = cause.source();
     }
     TransportError::new(kind, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use midas_core::{ApiUrl, HttpRequest, Method, Transport, TransportErrorKind};
+
+    use super::ReqwestTransport;
+
+    /// Answers every connection with `answer` (after reading the request head), counting them.
+    fn serve(answer: String) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let address = listener.local_addr().expect("bound").to_string();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&hits);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut head = Vec::new();
+                let mut byte = [0_u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        (address, hits)
+    }
+
+    /// Finding 1 (redirects): a builder that asks to follow redirects is overridden.
+    #[tokio::test]
+    async fn a_builder_that_follows_redirects_still_never_follows_one() {
+        let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+        let (other, other_hits) = serve(ok.to_owned());
+        let redirect = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{other}/collect?stolen=1\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let (first, _) = serve(redirect);
+        let builder =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10)).referer(true);
+        let transport = ReqwestTransport::from_builder(builder).expect("a client");
+        let request = HttpRequest {
+            method: Method::Get,
+            url: ApiUrl::bare(&format!("http://{first}"), "/cgi-bin/token"),
+            body: Vec::new(),
+            timeout: Duration::from_secs(5),
+            max_response_bytes: 1024,
+        };
+        let error = transport.send(request).await.expect_err("a redirect is an error");
+        assert_eq!(error.kind(), TransportErrorKind::Status(307));
+        assert!(error.to_string().contains(&format!("307 redirect to {other} refused")), "{error}");
+        assert!(!error.to_string().contains("stolen"), "{error}");
+        assert_eq!(other_hits.load(Ordering::SeqCst), 0, "the redirect target was contacted");
+    }
 }

@@ -23,7 +23,9 @@ async fn emulator() -> Emulator {
 fn app(emulator: &Emulator) -> AppCredentials {
     AppCredentials::new(emulator.appid(), emulator.app_secret().clone())
         .with_base_url(emulator.base_url())
+        .unwrap()
         .with_timeout(Duration::from_secs(2))
+        .unwrap()
 }
 
 fn stable(emulator: &Emulator) -> Arc<StableTokenSource<ReqwestTransport>> {
@@ -246,7 +248,8 @@ async fn a_midas_call_signed_with_the_rotated_away_key_fails_and_the_new_key_wor
 async fn a_wrong_secret_is_refused_by_both_token_apis_and_code2session() {
     let emulator = emulator().await;
     let wrong = AppCredentials::new(emulator.appid(), AppSecret::new("not-the-secret").unwrap())
-        .with_base_url(emulator.base_url());
+        .with_base_url(emulator.base_url())
+        .unwrap();
     let stable = StableTokenSource::new(wrong.clone(), ReqwestTransport::new().unwrap());
     assert_eq!(stable.token().await.unwrap_err().errcode(), Some(40125));
     let classic = ClassicTokenSource::new(wrong.clone(), ReqwestTransport::new().unwrap());

@@ -60,6 +60,7 @@ fn player() -> Player {
 fn app() -> AppCredentials {
     AppCredentials::new("wx1234567", AppSecret::new(APP_SECRET).expect("not empty"))
         .with_base_url("https://api.test")
+        .expect("a valid base URL")
 }
 
 /// A transport that keeps the URL of every request as a caller would print it.

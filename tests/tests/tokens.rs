@@ -5,14 +5,16 @@ use std::time::Duration;
 
 use midas_api::{
     AccessToken, ApiErrorKind, AppCredentials, AppSecret, ClassicTokenSource, Client, Env, Error, Method,
-    Present, SessionKey, Sessions, StableTokenSource, TokenSource,
+    Present, SessionKey, Sessions, StableTokenSource, TokenSource, TransportErrorKind,
 };
 use midas_tests::{Reply, ScriptedTransport, test_config, test_player};
 
 const SECRET: &str = "the-app-secret-0123456789";
 
 fn app() -> AppCredentials {
-    AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap()).with_base_url("https://wx.test")
+    AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap())
+        .with_base_url("https://wx.test")
+        .unwrap()
 }
 
 fn token_reply(token: &str, expires_in: u64) -> Reply {
@@ -214,4 +216,187 @@ async fn check_session_key_signs_the_empty_string_and_reads_87009_as_invalid() {
         "https://wx.test/wxa/checksession?access_token=TOKEN\
          &signature=93580617b5c8c3c98fdb3a1a16eff2db13f58670f3b88259ce3c7c405925242b&openid=o-1&sig_method=hmac_sha256"
     );
+}
+
+/// Security review, finding 7: an `expires_in` too large for the clock (2^63 s, `u64::MAX`)
+/// panicked the caller. It is read as a day; a value that is not a `u64` is a typed error.
+#[tokio::test(start_paused = true)]
+async fn a_huge_expires_in_is_clamped_to_a_day_and_never_panics() {
+    for expires_in in [1_u64 << 63, u64::MAX, u64::MAX / 1000, 86_401] {
+        let (tokens, transport) = stable(vec![token_reply("T1", expires_in), token_reply("T2", 7200)]);
+        assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1", "expires_in {expires_in}");
+        tokio::time::advance(Duration::from_secs(24 * 3600 - 301)).await;
+        assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1", "cached for nearly a day");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(tokens.token().await.unwrap().expose_secret(), "T2", "but not longer");
+        assert_eq!(transport.sent().len(), 2);
+
+        let classic = ClassicTokenSource::new(app(), ScriptedTransport::new([token_reply("C1", expires_in)]));
+        assert_eq!(classic.token().await.unwrap().expose_secret(), "C1");
+        assert_eq!(classic.token().await.unwrap().expose_secret(), "C1");
+    }
+    for answer in [
+        r#"{"access_token":"T","expires_in":18446744073709551616}"#,
+        r#"{"access_token":"T","expires_in":-1}"#,
+        r#"{"access_token":"T","expires_in":1e300}"#,
+    ] {
+        let (tokens, _) = stable(vec![Reply::json(answer)]);
+        let error = tokens.token().await.unwrap_err();
+        assert!(error.message().contains("unexpected answer"), "{answer}: {error}");
+    }
+}
+
+/// A stable-token source over a transport that answers `replies` after 20 ms, sharing a
+/// failure for `failure_cache`.
+fn failing(replies: usize, failure_cache: Option<Duration>) -> (Arc<Stable>, Arc<ScriptedTransport>) {
+    let busy = (0..replies).map(|_| Reply::errcode(-1, "system error"));
+    let transport = Arc::new(ScriptedTransport::new(busy).with_delay(Duration::from_millis(20)));
+    let mut tokens = StableTokenSource::new(app(), Arc::clone(&transport));
+    if let Some(failure_cache) = failure_cache {
+        tokens = tokens.with_failure_cache(failure_cache);
+    }
+    (Arc::new(tokens), transport)
+}
+
+/// Security review, finding 8: with a failing token endpoint, 100 concurrent callers made 100
+/// fetches one after another (the last waited 100 × the fetch time). They share the one
+/// in-flight failure.
+#[tokio::test(start_paused = true)]
+async fn a_failing_token_endpoint_is_asked_once_by_100_concurrent_callers() {
+    let (tokens, transport) = failing(100, None);
+    let started = tokio::time::Instant::now();
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let tokens = Arc::clone(&tokens);
+            tokio::spawn(async move { tokens.token().await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert_eq!(error.errcode(), Some(-1), "{error}");
+    }
+    assert_eq!(transport.sent().len(), 1, "one fetch for all 100 callers");
+    assert!(started.elapsed() < Duration::from_millis(100), "took {:?}", started.elapsed());
+
+    // The failure is remembered for 1 s, then the endpoint is asked again.
+    tokio::time::advance(Duration::from_millis(900)).await;
+    assert_eq!(tokens.token().await.unwrap_err().errcode(), Some(-1));
+    assert_eq!(transport.sent().len(), 1);
+    tokio::time::advance(Duration::from_millis(200)).await;
+    assert_eq!(tokens.token().await.unwrap_err().errcode(), Some(-1));
+    assert_eq!(transport.sent().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_refreshes_against_a_failing_endpoint_share_one_fetch() {
+    let transport = Arc::new(
+        ScriptedTransport::new([token_reply("C1", 7200), Reply::Http(503, "down".into())])
+            .with_delay(Duration::from_millis(20)),
+    );
+    let tokens = Arc::new(ClassicTokenSource::new(app(), Arc::clone(&transport)));
+    let rejected = tokens.token().await.unwrap();
+    let started = tokio::time::Instant::now();
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let (tokens, rejected) = (Arc::clone(&tokens), rejected.clone());
+            tokio::spawn(async move { tokens.refresh(&rejected).await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.unwrap().unwrap_err();
+        assert!(error.is_retryable() && error.message().contains("503"), "{error}");
+    }
+    assert_eq!(transport.sent().len(), 2, "one fetch, one refresh");
+    assert!(started.elapsed() < Duration::from_millis(100), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_failure_cache_only_the_waiting_callers_share_a_failure() {
+    let (tokens, transport) = failing(3, Some(Duration::ZERO));
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let tokens = Arc::clone(&tokens);
+            tokio::spawn(async move { tokens.token().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap_err();
+    }
+    assert_eq!(transport.sent().len(), 1);
+    tokens.token().await.unwrap_err();
+    assert_eq!(transport.sent().len(), 2, "a caller after them asks again");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_success_after_a_failure_is_cached_as_usual() {
+    let transport =
+        Arc::new(ScriptedTransport::new([Reply::Fail(TransportErrorKind::Connect), token_reply("T1", 7200)]));
+    let tokens = StableTokenSource::new(app(), Arc::clone(&transport));
+    assert!(tokens.token().await.unwrap_err().is_retryable());
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1");
+    assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1");
+    assert_eq!(transport.sent().len(), 2);
+}
+
+/// Security review, finding 9: `AppCredentials` took any base URL and timeout. They are
+/// checked as `Config`'s are, and refused with the field's name.
+#[test]
+fn app_credentials_refuse_a_bad_base_url_or_timeout_naming_the_field() {
+    let new = || AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap());
+    for base_url in [
+        "ftp://x",
+        "api.weixin.qq.com",
+        "https://",
+        "https:///cgi-bin",
+        "https://wx.test/?appid=1",
+        "https://wx.test#fragment",
+        "https://wx .test",
+        "https://wx.test\n",
+        "",
+    ] {
+        let error = new().with_base_url(base_url).unwrap_err();
+        assert_eq!(error.field(), "base_url", "{base_url:?}");
+    }
+    for timeout in [Duration::ZERO, Duration::from_micros(999), Duration::from_secs(301)] {
+        let error = new().with_timeout(timeout).unwrap_err();
+        assert_eq!(error.field(), "timeout", "{timeout:?}");
+    }
+    new().with_base_url("http://127.0.0.1:8080/").unwrap().with_timeout(Duration::from_secs(300)).unwrap();
+}
+
+#[tokio::test]
+async fn an_accepted_base_url_loses_its_trailing_slash() {
+    let app = AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap())
+        .with_base_url("https://wx.test/prefix/")
+        .unwrap();
+    let transport = Arc::new(ScriptedTransport::new([token_reply("T1", 7200)]));
+    StableTokenSource::new(app, Arc::clone(&transport)).token().await.unwrap();
+    assert_eq!(transport.sent()[0].url, "https://wx.test/prefix/cgi-bin/stable_token");
+}
+
+/// Security review, finding 3 (in part): a `user:password@` in the base URL was printed in
+/// `Debug`. It is refused, for the token and login APIs as for Midas calls.
+#[test]
+fn a_base_url_with_user_and_password_is_refused() {
+    for base_url in
+        ["https://user:hunter2@wx.test", "https://user@wx.test/path", "http://:hunter2@127.0.0.1:80"]
+    {
+        let error = AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap())
+            .with_base_url(base_url)
+            .unwrap_err();
+        assert_eq!(error.field(), "base_url", "{base_url}");
+        assert!(!format!("{error} {error:?}").contains("hunter2"));
+
+        let error = midas_api::Config::builder("wx1234567", "12345678", Env::Sandbox)
+            .sandbox_key(midas_api::AppKey::new(midas_tests::SANDBOX_KEY).unwrap())
+            .base_url(base_url)
+            .build()
+            .unwrap_err();
+        assert_eq!(error.field(), "base_url", "{base_url}");
+    }
+    // An `@` later in the path is not userinfo.
+    AppCredentials::new("wx1234567", AppSecret::new(SECRET).unwrap())
+        .with_base_url("https://wx.test/a@b")
+        .unwrap();
 }
