@@ -20,7 +20,8 @@ use midas_core::{
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::config::{DEFAULT_BASE_URL, check_timeout, checked_base_url};
+use crate::checks::{check_timeout, checked_base_url};
+use crate::config::DEFAULT_BASE_URL;
 use crate::token::TokenSource;
 
 /// The app's credentials for the token and login APIs: AppID, AppSecret, base URL, timeout.

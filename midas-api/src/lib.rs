@@ -45,6 +45,7 @@
 extern crate self as midas_api;
 
 mod auth;
+mod checks;
 mod client;
 mod clock;
 mod config;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use midas_core::{ApiErrorKind, Error, Rule, ValidationError};
 
-use crate::config::check_duration;
+use crate::checks::check_duration;
 
 /// Attempts, backoff with jitter, and an overall deadline.
 ///
