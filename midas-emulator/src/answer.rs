@@ -1,6 +1,10 @@
 //! What the server answers: a refusal (`errcode` and `errmsg`), or the success fields after
-//! `{"errcode":0,"errmsg":"ok"}`.
+//! `{"errcode":0,"errmsg":"ok"}`, as a JSON response.
 
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Response, StatusCode};
 use serde_json::{Map, Value};
 
 /// A refusal: the `errcode` and `errmsg` of the answer.
@@ -44,4 +48,12 @@ pub(crate) fn success(fields: Fields) -> Value {
     object.insert("errmsg".into(), "ok".into());
     object.extend(fields);
     Value::Object(object)
+}
+
+/// `value` as a JSON response with `status`.
+pub(crate) fn response(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(value.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response
 }

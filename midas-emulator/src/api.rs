@@ -5,7 +5,7 @@ use core::fmt;
 use midas_core::Env;
 
 /// The three generations of the Midas server APIs. They differ in paths, signatures and
-/// errcodes, and share the books: one account per player and environment.
+/// errcodes, and share the books: one wallet per environment, player and zone.
 ///
 /// ```
 /// use midas_emulator::{Api, Generation};

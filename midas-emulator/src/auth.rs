@@ -7,13 +7,15 @@
 //! | `GET /sns/jscode2session` | 43001; 41002 / 41004; 40002 `grant_type` not `authorization_code`; 40013; 40125; 40029 unknown or missing `js_code`; 40163 code used before |
 //! | `GET /wxa/checksession` | 43001; 40001 / 42001 token invalid / expired; 40097 `sig_method` not `hmac_sha256` or `openid` missing; 87009 `signature` not made with the player's current session key |
 //!
+//! The AppSecret and access tokens are compared in constant time ([`crate::secret`]).
+//!
 //! Faults are not injected here: they model the payment APIs.
 
 use serde_json::{Map, Value};
 
 use crate::answer::{self, Rejection};
-use crate::query;
-use crate::server::{App, State};
+use crate::shared::{App, State};
+use crate::{DEFAULT_ZONE_ID, query, secret};
 
 /// One of the token and login APIs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +93,7 @@ fn credentials(
     if appid != app.appid {
         return Err(Rejection::new(40013, "invalid appid"));
     }
-    if secret != app.secret.expose_secret() {
+    if !secret::matches(app.secret.expose_secret(), secret) {
         return Err(Rejection::new(wrong_secret, "invalid appsecret"));
     }
     Ok(())
@@ -160,8 +162,8 @@ fn code2session(app: &App, state: &mut State, query: &str) -> Result<Value, Reje
     let mut object = Map::new();
     object.insert("openid".into(), openid.clone().into());
     object.insert("session_key".into(), session_key.expose_secret().into());
-    // A player logging in for the first time gets empty accounts.
-    state.ledger.open(&openid, 0);
+    // A player logging in for the first time gets empty wallets.
+    state.ledger.open(&openid, DEFAULT_ZONE_ID, 0);
     state.sessions.log_in(openid, session_key);
     Ok(Value::Object(object))
 }

@@ -9,13 +9,15 @@ use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::Api;
-use crate::fault::{Fault, FaultCounts, FaultPlan, FaultRates, InvalidRates};
-use crate::ledger::{Balance, Effect, Ledger};
+use crate::fault::{Fault, FaultCounts, FaultPlan, FaultRates, FaultRecord, InvalidRates};
+use crate::ledger::{Effect, Ledger};
+use crate::limits::Limits;
 use crate::login::LoginCodes;
-use crate::server::{self, App, Shared, State};
 use crate::session::Sessions;
+use crate::shared::{App, Shared, State};
 use crate::tokens::{TokenRequests, Tokens};
+use crate::wallet::Balance;
+use crate::{Api, DEFAULT_ZONE_ID, listen};
 
 /// The AppID the emulator expects unless told otherwise (the one of the official examples).
 pub const DEFAULT_APPID: &str = "wx1234567";
@@ -36,6 +38,13 @@ pub const DEFAULT_ACCESS_TOKEN: &str = "EMULATOR_ACCESS_TOKEN";
 pub const DEFAULT_APP_SECRET: &str = "emulator-app-secret";
 /// How long an access token lives unless told otherwise: 7200 s, as on WeChat.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(7200);
+/// How long a connection may take to send a complete request head unless told otherwise:
+/// 10 s, counted from the accept or, on a kept-alive connection, from the previous answer (so
+/// it is the idle keep-alive timeout too). See [`EmulatorBuilder::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many connections are served at once unless told otherwise; beyond it the oldest are
+/// shed. See [`EmulatorBuilder::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
 
 /// Why an emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +99,8 @@ pub struct EmulatorBuilder {
     classic_token_overlap: Duration,
     seed: u64,
     fault_rates: FaultRates,
+    header_read_timeout: Duration,
+    max_connections: usize,
     players: Vec<(String, SessionKey, i64)>,
 }
 
@@ -110,6 +121,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("classic_token_overlap", &self.classic_token_overlap)
             .field("seed", &self.seed)
             .field("fault_rates", &self.fault_rates)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
             .field("players", &self.players)
             .finish()
     }
@@ -131,6 +144,8 @@ impl Default for EmulatorBuilder {
             classic_token_overlap: Duration::ZERO,
             seed: 0,
             fault_rates: FaultRates::default(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             players: Vec::new(),
         }
     }
@@ -221,6 +236,49 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a connection may take to send a complete request head (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`]); at least one millisecond.
+    ///
+    /// hyper starts this timer whenever a connection waits for a request: at the accept, and
+    /// after each answer on a kept-alive connection. So it is also the idle keep-alive
+    /// timeout: a socket that sends nothing, trickles its head, or sits idle between requests
+    /// is closed when it runs out. A request's body must arrive within the same time after its
+    /// head (else 408).
+    ///
+    /// The timer runs on tokio's clock: under a paused test clock it can fire early, as the
+    /// clock jumps ahead whenever the runtime waits; leave the clock running for tests that
+    /// talk to an emulator.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), midas_emulator::StartError> {
+    /// use std::time::Duration;
+    /// let emulator = midas_emulator::Emulator::builder()
+    ///     .header_read_timeout(Duration::from_secs(2))
+    ///     .max_connections(16)
+    ///     .start()
+    ///     .await?;
+    /// # drop(emulator);
+    /// # Ok(()) }
+    /// ```
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (default [`DEFAULT_MAX_CONNECTIONS`]); at
+    /// least one.
+    ///
+    /// A new connection beyond the cap is served, and the oldest open connection is asked to
+    /// close: at once if it is idle or has sent nothing yet, after its answer if a request is
+    /// in flight. So idle sockets never starve real requests; they shed themselves oldest
+    /// first. Only while twice the cap is open (half of them finishing answers) does the
+    /// server stop accepting; new connections then wait in the listen backlog.
+    pub fn max_connections(mut self, max_connections: usize) -> Self {
+        self.max_connections = max_connections;
+        self
+    }
+
     /// Registers a player, as [`Emulator::add_player`] does once running.
     pub fn player(
         mut self,
@@ -260,6 +318,12 @@ impl EmulatorBuilder {
         if self.token_lifetime < Duration::from_secs(1) {
             return Err(setting("token_lifetime", "must be at least one second"));
         }
+        if self.header_read_timeout < Duration::from_millis(1) {
+            return Err(setting("header_read_timeout", "must be at least one millisecond"));
+        }
+        if self.max_connections == 0 {
+            return Err(setting("max_connections", "must be at least one"));
+        }
         let secret = match self.app_secret {
             Some(secret) => secret,
             None => {
@@ -281,7 +345,7 @@ impl EmulatorBuilder {
         let mut ledger = Ledger::default();
         let mut sessions = Sessions::default();
         for (openid, session_key, starting_balance) in self.players {
-            ledger.open(&openid, starting_balance.max(0));
+            ledger.open(&openid, DEFAULT_ZONE_ID, starting_balance);
             sessions.log_in(openid, session_key);
         }
         let app = App {
@@ -301,15 +365,17 @@ impl EmulatorBuilder {
             faults: FaultPlan::new(self.fault_rates, self.seed),
             requests: 0,
         };
-        let shared = Arc::new(Shared::new(app, state));
-        let task = tokio::spawn(server::run(listener, Arc::clone(&shared)));
+        let limits =
+            Limits { header_read_timeout: self.header_read_timeout, max_connections: self.max_connections };
+        let shared = Arc::new(Shared::new(app, limits, state));
+        let task = tokio::spawn(listen::run(listener, Arc::clone(&shared)));
         Ok(Emulator { shared, local_addr, base_url: format!("http://{local_addr}"), task })
     }
 }
 
 /// A running local Midas server: the Midas 1.0 APIs at their production and sandbox paths, the
-/// Midas 2.0 and xpay APIs, with WeChat's checks, one ledger per player and environment that
-/// every generation shares, and faults on demand.
+/// Midas 2.0 and xpay APIs, with WeChat's checks, one wallet per environment, player and zone
+/// that every generation shares, and faults on demand.
 ///
 /// It stops when dropped (or by [`Self::stop`]).
 ///
@@ -481,26 +547,56 @@ impl Emulator {
     }
 
     /// Registers (or re-logs in) a player: `session_key` checks its `mp_sig` (Midas 1.0) and
-    /// its `signature` (Midas 2.0, xpay), and accounts in both environments open with
-    /// `starting_balance` topped-up coins (negative counts as 0). A known player gets the new
-    /// session key and keeps its accounts; a `signature` made with its previous key reads as
-    /// an expired session (90016, 268490009).
+    /// its `signature` (Midas 2.0, xpay), and its wallets in zone [`DEFAULT_ZONE_ID`] of both
+    /// environments open with `starting_balance` topped-up coins (negative counts as 0). A known
+    /// player gets the new session key and keeps its wallets; a `signature` made with its
+    /// previous key reads as an expired session (90016, 268490009).
     pub fn add_player(&self, openid: impl Into<String>, session_key: SessionKey, starting_balance: i64) {
+        self.add_player_in_zone(openid, session_key, DEFAULT_ZONE_ID, starting_balance);
+    }
+
+    /// [`Self::add_player`] with the starting coins in the wallets of `zone_id` (both
+    /// environments). A registered player has a wallet in every zone: empty until used.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), midas_emulator::StartError> {
+    /// use midas_emulator::{Emulator, Env, SessionKey};
+    /// let emulator = Emulator::start().await?;
+    /// emulator.add_player_in_zone("player-1", SessionKey::new("key-1").expect("not empty"), "2", 50);
+    /// assert_eq!(emulator.balance_in_zone(Env::Sandbox, "player-1", "2").map(|b| b.balance), Some(50));
+    /// assert_eq!(emulator.balance(Env::Sandbox, "player-1").map(|b| b.balance), Some(0), "zone 1");
+    /// # Ok(()) }
+    /// ```
+    pub fn add_player_in_zone(
+        &self,
+        openid: impl Into<String>,
+        session_key: SessionKey,
+        zone_id: &str,
+        starting_balance: i64,
+    ) {
         let openid = openid.into();
         let mut state = self.shared.state();
-        state.ledger.open(&openid, starting_balance.max(0));
+        state.ledger.open(&openid, zone_id, starting_balance);
         state.sessions.log_in(openid, session_key);
     }
 
     /// Forgets a player's login: calls about it answer 90010 (Midas 1.0), 90016 (Midas 2.0) or
-    /// 268490009 (xpay APIs with `signature`) until it is added again. Its accounts are kept.
+    /// 268490009 (xpay APIs with `signature`) until it is added again. Its wallets are kept.
     pub fn log_out(&self, openid: &str) {
         self.shared.state().sessions.log_out(openid);
     }
 
-    /// The player's account in `env`, if the player was ever registered.
+    /// The player's wallet in `env` and zone [`DEFAULT_ZONE_ID`] (the zone of xpay and of
+    /// games without zones), if the player was ever registered.
     pub fn balance(&self, env: Env, openid: &str) -> Option<Balance> {
-        self.shared.state().ledger.balance(env, openid)
+        self.balance_in_zone(env, openid, DEFAULT_ZONE_ID)
+    }
+
+    /// The player's wallet in `env` and `zone_id` (empty if never used), if the player was
+    /// ever registered.
+    pub fn balance_in_zone(&self, env: Env, openid: &str, zone_id: &str) -> Option<Balance> {
+        self.shared.state().ledger.balance(env, openid, zone_id)
     }
 
     /// Every effect applied so far, oldest first.
@@ -536,9 +632,17 @@ impl Emulator {
         self.shared.state().faults.pending()
     }
 
-    /// How many faults of each kind were injected.
+    /// How many faults of each kind struck (a fault chosen for a call the books then refused
+    /// leaves the refusal as it is, and is not counted).
     pub fn fault_counts(&self) -> FaultCounts {
         self.shared.state().faults.counts()
+    }
+
+    /// Every fault that struck, in order, with the call and the attempt it struck: with seeded
+    /// [`FaultRates`], the same seed gives the same faults to the same (call, attempt) in any
+    /// order of arrival (see [`FaultRates`] on what can still vary).
+    pub fn fault_log(&self) -> Vec<FaultRecord> {
+        self.shared.state().faults.log().to_vec()
     }
 
     /// How many POST requests to one of the payment APIs were read, refused ones included

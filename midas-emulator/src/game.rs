@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use crate::Api;
 use crate::answer::{Fields, Rejection, fields};
 use crate::ledger::{Applied, Done, Entry, Op, OrderKind, OrderView, Refusal};
-use crate::server::App;
 use crate::session::{SessionProblem, Sessions};
+use crate::shared::App;
 use crate::signed::{self, Body, FieldSpec, Kind};
 
 const PARAMETER: i64 = 90018;
@@ -90,7 +90,8 @@ pub(crate) fn check(
         }
         Err(SessionProblem::Mismatch) => return Err(Rejection::new(90010, "signature error")),
     }
-    Ok(Entry { api, env, openid: Some(openid), op, fingerprint: body.fingerprint() })
+    let zone_id = body.text("zone_id").unwrap_or_default().to_owned();
+    Ok(Entry { api, env, openid: Some(openid), zone_id, op, fingerprint: body.fingerprint() })
 }
 
 fn op(api: Api, body: &Body) -> Result<Op, Rejection> {
@@ -185,6 +186,7 @@ pub(crate) fn refusal(refusal: Refusal) -> Rejection {
         }
         Refusal::RefundTooLarge { left } => amount(format!("only {left} is left to refund of pay_bill_no")),
         Refusal::UnknownOrder => Rejection::new(90019, "out_trade_no not found"),
+        Refusal::Overflow => amount("would take the wallet past 9223372036854775807 coins".to_owned()),
     }
 }
 

@@ -1,51 +1,22 @@
-//! The books: one account per player and environment, shared by every generation of the APIs
-//! (a player gifted coins through Midas 1.0 spends them through Midas 2.0 or xpay); the orders
-//! by `bill_no`, one namespace per environment; and the record of every effect applied.
+//! The books: one wallet per environment, player and zone, shared by every generation of the
+//! APIs (a player gifted coins through Midas 1.0 spends them through Midas 2.0 or xpay, in the
+//! same zone); the orders by `bill_no`, one namespace per environment; and the record of every
+//! effect applied.
 //!
 //! The ledger speaks no protocol: it takes an [`Op`] and answers a [`Done`] or a [`Refusal`],
-//! which each generation words in its own errcodes and fields.
+//! which each generation words in its own errcodes and fields. A call is applied whole or not
+//! at all: every number is computed first, with checked arithmetic ([`crate::wallet`]), and
+//! written only when all of them fit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use midas_core::Env;
-use serde::Serialize;
 
 use crate::Api;
+use crate::wallet::{Balance, Overflow, PayProblem, Wallet, WalletKey};
 
-/// A player's account in one environment, as `getbalance` reports it.
-///
-/// `balance` includes the gifted coins (`gen_balance`); `save_sum` is the emulator's reading of
-/// "historical total coins": everything ever topped up or gifted (`save_amt + present_sum`).
-/// Midas 2.0 and xpay name the same numbers `present_balance` (`gen_balance`), `sum_save`
-/// (`save_amt`), `sum_present` (`present_sum`), `sum_balance` (`save_sum`) and `sum_cost`
-/// (`cost_sum`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Balance {
-    /// Game coins, gifted ones included.
-    pub balance: i64,
-    /// Gifted coins.
-    pub gen_balance: i64,
-    /// Whether the player has never topped up (qualifies for a first top-up). Midas 1.0 sends
-    /// it as `1` or `0`, the form real answers carry (the documentation says boolean; clients
-    /// accept both); Midas 2.0 and xpay send a boolean.
-    #[serde(serialize_with = "flag_as_integer")]
-    pub first_save: bool,
-    /// Coins topped up in total (the starting balance of a registered player).
-    pub save_amt: i64,
-    /// Coins ever received: `save_amt + present_sum`.
-    pub save_sum: i64,
-    /// Coins spent in total (refunded deductions are given back).
-    pub cost_sum: i64,
-    /// Coins received as gifts in total.
-    pub present_sum: i64,
-}
-
-fn flag_as_integer<S: serde::Serializer>(flag: &bool, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u8(u8::from(*flag))
-}
-
-/// A change applied to an account, whichever generation of the APIs asked for it.
+/// A change applied to a wallet, whichever generation of the APIs asked for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Change {
@@ -106,10 +77,13 @@ pub struct Effect {
     pub seq: u64,
     /// The API that was called, of any generation.
     pub api: Api,
-    /// The environment of the account.
+    /// The environment of the wallet.
     pub env: Env,
     /// The player.
     pub openid: String,
+    /// The zone of the wallet: the call's `zone_id` (Midas 1.0 and 2.0), or
+    /// [`crate::DEFAULT_ZONE_ID`] (xpay).
+    pub zone_id: String,
     /// The order: the `bill_no` (Midas) or `order_id` (xpay) of the call; for a Midas 1.0
     /// `cancelpay`, the pay's.
     pub bill_no: String,
@@ -144,7 +118,7 @@ pub(crate) enum Op {
         amount: i64,
         once: bool,
     },
-    /// An order of the player, by its `bill_no`.
+    /// An order of the player, by its `bill_no`, in any zone.
     Query {
         bill_no: String,
     },
@@ -161,10 +135,28 @@ pub(crate) struct Entry {
     pub(crate) env: Env,
     /// `None` only for calls about an order alone (`notify_provide_goods`).
     pub(crate) openid: Option<String>,
+    /// The zone of the wallet: the body's `zone_id`, or [`crate::DEFAULT_ZONE_ID`] for xpay.
+    pub(crate) zone_id: String,
     pub(crate) op: Op,
     /// What identifies the order beyond its `bill_no` (every body field but `ts` and the
     /// signatures): two attempts of one request carry the same fingerprint.
     pub(crate) fingerprint: Vec<(String, String)>,
+}
+
+impl Entry {
+    /// What names the call across its attempts, for the fault draws: the order it books or is
+    /// about (a Midas 1.0 `cancelpay`: the pay's `bill_no`), or the player for a balance query.
+    pub(crate) fn call(&self) -> &str {
+        match &self.op {
+            Op::Balance => self.openid.as_deref().unwrap_or_default(),
+            Op::Present { bill_no, .. }
+            | Op::Pay { bill_no, .. }
+            | Op::Refund { bill_no, .. }
+            | Op::Query { bill_no }
+            | Op::Deliver { bill_no } => bill_no,
+            Op::CancelRest { pay_bill_no } => pay_bill_no,
+        }
+    }
 }
 
 /// What the books did.
@@ -201,13 +193,13 @@ pub(crate) struct Applied {
 /// Why the books refused; each generation has its errcode for each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// No account: the player was never registered.
+    /// No wallet: the player was never registered.
     UnknownPlayer,
     /// The `bill_no` belongs to another order.
     BillNoTaken,
     /// Fewer coins than the pay asks.
     NotEnough,
-    /// No pay of the player under that `bill_no`.
+    /// No pay of the player in the zone under that `bill_no`.
     UnknownPay,
     /// Nothing is left to refund of the pay.
     FullyRefunded,
@@ -217,6 +209,24 @@ pub(crate) enum Refusal {
     RefundTooLarge { left: i64 },
     /// No order under that `bill_no`.
     UnknownOrder,
+    /// The amount would take a number of the wallet past `i64`: a parameter error, nothing
+    /// applied.
+    Overflow,
+}
+
+impl From<Overflow> for Refusal {
+    fn from(Overflow: Overflow) -> Self {
+        Self::Overflow
+    }
+}
+
+impl From<PayProblem> for Refusal {
+    fn from(problem: PayProblem) -> Self {
+        match problem {
+            PayProblem::NotEnough => Self::NotEnough,
+            PayProblem::Overflow => Self::Overflow,
+        }
+    }
 }
 
 /// The kind of an order.
@@ -244,29 +254,6 @@ pub(crate) struct OrderView {
     pub(crate) payitem: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Account {
-    balance: i64,
-    gen_balance: i64,
-    save_amt: i64,
-    cost_sum: i64,
-    present_sum: i64,
-}
-
-impl Account {
-    fn report(&self) -> Balance {
-        Balance {
-            balance: self.balance,
-            gen_balance: self.gen_balance,
-            first_save: self.save_amt == 0,
-            save_amt: self.save_amt,
-            save_sum: self.save_amt.saturating_add(self.present_sum),
-            cost_sum: self.cost_sum,
-            present_sum: self.present_sum,
-        }
-    }
-}
-
 #[derive(Debug)]
 enum Booked {
     Present { amount: i64 },
@@ -278,6 +265,7 @@ enum Booked {
 struct Booking {
     api: Api,
     openid: String,
+    zone_id: String,
     fingerprint: Vec<(String, String)>,
     /// The first answer, repeated to an identical call.
     done: Done,
@@ -312,41 +300,60 @@ impl Booking {
     }
 }
 
-/// Accounts, orders and effects of both environments.
+/// A refund worked out in full before anything is written.
+#[derive(Clone, Copy, Debug)]
+struct RefundPlan {
+    /// Coins given back now.
+    amount: i64,
+    /// How many of them are gifted coins.
+    restored_gen_amt: i64,
+    /// The pay's `refunded` and `restored_gen_amt` afterwards.
+    refunded_after: i64,
+    restored_after: i64,
+}
+
+/// Wallets, orders and effects of both environments.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
-    accounts: HashMap<(Env, String), Account>,
+    /// Every player ever registered; a registered player has a wallet, empty until used, in
+    /// every zone of both environments.
+    players: HashSet<String>,
+    wallets: HashMap<WalletKey, Wallet>,
     orders: HashMap<(Env, String), Booking>,
     effects: Vec<Effect>,
 }
 
 impl Ledger {
-    /// Opens the player's accounts in both environments with `starting_balance` topped-up
-    /// coins; accounts that exist are kept as they are.
-    pub(crate) fn open(&mut self, openid: &str, starting_balance: i64) {
+    /// Registers the player and opens its wallets in `zone_id` of both environments with
+    /// `starting_balance` topped-up coins; wallets that exist are kept as they are.
+    pub(crate) fn open(&mut self, openid: &str, zone_id: &str, starting_balance: i64) {
+        self.players.insert(openid.to_owned());
         for env in [Env::Production, Env::Sandbox] {
-            self.accounts.entry((env, openid.to_owned())).or_insert(Account {
-                balance: starting_balance,
-                save_amt: starting_balance,
-                ..Account::default()
-            });
+            self.wallets
+                .entry(WalletKey::new(env, openid, zone_id))
+                .or_insert_with(|| Wallet::topped_up(starting_balance));
         }
     }
 
-    pub(crate) fn balance(&self, env: Env, openid: &str) -> Option<Balance> {
-        self.accounts.get(&(env, openid.to_owned())).map(Account::report)
+    /// The player's wallet in `env` and `zone_id`, if the player was ever registered.
+    pub(crate) fn balance(&self, env: Env, openid: &str, zone_id: &str) -> Option<Balance> {
+        self.players.contains(openid).then(|| self.wallet(env, openid, zone_id).report())
     }
 
-    /// Whether the player has accounts (was ever registered).
+    /// Whether the player was ever registered.
     pub(crate) fn knows(&self, openid: &str) -> bool {
-        self.accounts.contains_key(&(Env::Sandbox, openid.to_owned()))
+        self.players.contains(openid)
     }
 
     pub(crate) fn effects(&self) -> &[Effect] {
         &self.effects
     }
 
-    /// Serves one checked call.
+    fn wallet(&self, env: Env, openid: &str, zone_id: &str) -> Wallet {
+        self.wallets.get(&WalletKey::new(env, openid, zone_id)).copied().unwrap_or_default()
+    }
+
+    /// Serves one checked call: applied whole, or refused with nothing changed.
     pub(crate) fn apply(&mut self, entry: &Entry) -> Result<Applied, Refusal> {
         let env = entry.env;
         if let Op::Deliver { bill_no } = &entry.op {
@@ -355,23 +362,22 @@ impl Ledger {
                 _ => Err(Refusal::UnknownOrder),
             };
         }
-        let openid = entry.openid.as_deref().ok_or(Refusal::UnknownPlayer)?;
-        let account = *self.accounts.get(&(env, openid.to_owned())).ok_or(Refusal::UnknownPlayer)?;
+        let openid = entry.openid.as_deref().filter(|openid| self.players.contains(*openid));
+        let openid = openid.ok_or(Refusal::UnknownPlayer)?;
+        let zone_id = entry.zone_id.as_str();
+        let wallet = self.wallet(env, openid, zone_id);
         match &entry.op {
-            Op::Balance => Ok(fresh(Done::Balance(account.report()))),
+            Op::Balance => Ok(fresh(Done::Balance(wallet.report()))),
             Op::Present { bill_no, amount } => {
                 if let Some(replayed) = self.replay(entry, openid, bill_no)? {
                     return Ok(replayed);
                 }
-                let account = self.update(env, openid, |account| {
-                    account.balance = account.balance.saturating_add(*amount);
-                    account.gen_balance = account.gen_balance.saturating_add(*amount);
-                    account.present_sum = account.present_sum.saturating_add(*amount);
-                });
+                let after = wallet.present(*amount)?;
+                self.set_wallet(env, openid, zone_id, after);
                 let done = Done::Present {
                     bill_no: bill_no.clone(),
-                    balance: account.balance,
-                    gen_balance: account.gen_balance,
+                    balance: after.balance(),
+                    gen_balance: after.gen_balance(),
                 };
                 let change = Change::Present { present_counts: *amount };
                 self.book(entry, openid, bill_no, change, Booked::Present { amount: *amount }, &done);
@@ -381,16 +387,9 @@ impl Ledger {
                 if let Some(replayed) = self.replay(entry, openid, bill_no)? {
                     return Ok(replayed);
                 }
-                if account.balance < *amount {
-                    return Err(Refusal::NotEnough);
-                }
-                let used_gen_amt = account.gen_balance.clamp(0, *amount);
-                let account = self.update(env, openid, |account| {
-                    account.balance -= *amount;
-                    account.gen_balance -= used_gen_amt;
-                    account.cost_sum = account.cost_sum.saturating_add(*amount);
-                });
-                let done = Done::Pay { bill_no: bill_no.clone(), balance: account.balance, used_gen_amt };
+                let (after, used_gen_amt) = wallet.pay(*amount)?;
+                self.set_wallet(env, openid, zone_id, after);
+                let done = Done::Pay { bill_no: bill_no.clone(), balance: after.balance(), used_gen_amt };
                 let change = Change::Pay { amt: *amount, used_gen_amt };
                 let booked = Booked::Pay {
                     amount: *amount,
@@ -403,22 +402,29 @@ impl Ledger {
                 Ok(fresh(done))
             }
             Op::CancelRest { pay_bill_no } => {
-                let (amount, restored_gen_amt) = self.refund_pay(env, openid, pay_bill_no, None, false)?;
-                let balance = self.give_back(env, openid, amount, restored_gen_amt);
-                let change = Change::CancelPay { amt: amount, restored_gen_amt };
-                self.record(entry.api, env, openid, pay_bill_no, change, balance);
-                Ok(fresh(Done::Refund { bill_no: pay_bill_no.clone(), balance }))
+                let plan = self.plan_refund(env, openid, zone_id, pay_bill_no, None, false)?;
+                let after = wallet.give_back(plan.amount, plan.restored_gen_amt)?;
+                self.mark_refunded(env, pay_bill_no, plan);
+                self.set_wallet(env, openid, zone_id, after);
+                let change = Change::CancelPay { amt: plan.amount, restored_gen_amt: plan.restored_gen_amt };
+                self.record(entry, openid, pay_bill_no, change, after.balance());
+                Ok(fresh(Done::Refund { bill_no: pay_bill_no.clone(), balance: after.balance() }))
             }
             Op::Refund { bill_no, pay_bill_no, amount, once } => {
                 if let Some(replayed) = self.replay(entry, openid, bill_no)? {
                     return Ok(replayed);
                 }
-                let (amount, restored_gen_amt) =
-                    self.refund_pay(env, openid, pay_bill_no, Some(*amount), *once)?;
-                let balance = self.give_back(env, openid, amount, restored_gen_amt);
-                let done = Done::Refund { bill_no: bill_no.clone(), balance };
-                let change = Change::Refund { pay_bill_no: pay_bill_no.clone(), amount, restored_gen_amt };
-                self.book(entry, openid, bill_no, change, Booked::Refund { amount }, &done);
+                let plan = self.plan_refund(env, openid, zone_id, pay_bill_no, Some(*amount), *once)?;
+                let after = wallet.give_back(plan.amount, plan.restored_gen_amt)?;
+                self.mark_refunded(env, pay_bill_no, plan);
+                self.set_wallet(env, openid, zone_id, after);
+                let done = Done::Refund { bill_no: bill_no.clone(), balance: after.balance() };
+                let change = Change::Refund {
+                    pay_bill_no: pay_bill_no.clone(),
+                    amount: plan.amount,
+                    restored_gen_amt: plan.restored_gen_amt,
+                };
+                self.book(entry, openid, bill_no, change, Booked::Refund { amount: plan.amount }, &done);
                 Ok(fresh(done))
             }
             Op::Query { bill_no } => match self.orders.get(&(env, bill_no.clone())) {
@@ -429,6 +435,10 @@ impl Ledger {
             },
             Op::Deliver { .. } => Err(Refusal::UnknownOrder),
         }
+    }
+
+    fn set_wallet(&mut self, env: Env, openid: &str, zone_id: &str, wallet: Wallet) {
+        self.wallets.insert(WalletKey::new(env, openid, zone_id), wallet);
     }
 
     /// For a call booking `bill_no`: the remembered outcome when it repeats the call that
@@ -443,19 +453,22 @@ impl Ledger {
         }
     }
 
-    /// Marks `amount` coins of the player's pay `pay_bill_no` refunded (all that is left when
-    /// `None`; refused when refunded before and `once`): the coins, and how many of them are
-    /// gifted ones to restore.
-    fn refund_pay(
-        &mut self,
+    /// Works out a refund of `amount` coins of the player's pay `pay_bill_no` in `zone_id`
+    /// (all that is left when `None`; refused when refunded before and `once`), changing
+    /// nothing.
+    fn plan_refund(
+        &self,
         env: Env,
         openid: &str,
+        zone_id: &str,
         pay_bill_no: &str,
         amount: Option<i64>,
         once: bool,
-    ) -> Result<(i64, i64), Refusal> {
-        let booking =
-            self.orders.get_mut(&(env, pay_bill_no.to_owned())).filter(|booking| booking.openid == openid);
+    ) -> Result<RefundPlan, Refusal> {
+        let booking = self
+            .orders
+            .get(&(env, pay_bill_no.to_owned()))
+            .filter(|booking| booking.openid == openid && booking.zone_id == zone_id);
         let Some(Booking {
             booked: Booked::Pay { amount: paid, used_gen_amt, refunded, restored_gen_amt, .. },
             ..
@@ -466,7 +479,7 @@ impl Ledger {
         if once && *refunded > 0 {
             return Err(Refusal::AlreadyRefunded);
         }
-        let left = *paid - *refunded;
+        let left = paid.checked_sub(*refunded).ok_or(Refusal::Overflow)?;
         if left <= 0 {
             return Err(Refusal::FullyRefunded);
         }
@@ -474,30 +487,22 @@ impl Ledger {
         if amount > left {
             return Err(Refusal::RefundTooLarge { left });
         }
-        *refunded += amount;
-        let restored_in_all = i128::from(*refunded) * i128::from(*used_gen_amt) / i128::from(*paid);
-        // At most `used_gen_amt`, since `refunded <= paid`.
-        let restored_in_all = i64::try_from(restored_in_all).unwrap_or(*used_gen_amt);
-        let restored_now = restored_in_all - *restored_gen_amt;
-        *restored_gen_amt = restored_in_all;
-        Ok((amount, restored_now))
+        let refunded_after = refunded.checked_add(amount).ok_or(Refusal::Overflow)?;
+        // At most `used_gen_amt`, since `refunded_after <= paid`.
+        let restored_in_all = i128::from(refunded_after) * i128::from(*used_gen_amt) / i128::from(*paid);
+        let restored_after = i64::try_from(restored_in_all).map_err(|_| Refusal::Overflow)?;
+        let restored_now = restored_after.checked_sub(*restored_gen_amt).ok_or(Refusal::Overflow)?;
+        Ok(RefundPlan { amount, restored_gen_amt: restored_now, refunded_after, restored_after })
     }
 
-    /// Gives `amount` coins back, `restored_gen_amt` of them gifted; the balance after.
-    fn give_back(&mut self, env: Env, openid: &str, amount: i64, restored_gen_amt: i64) -> i64 {
-        let account = self.update(env, openid, |account| {
-            account.balance = account.balance.saturating_add(amount);
-            account.gen_balance = account.gen_balance.saturating_add(restored_gen_amt);
-            account.cost_sum -= amount;
-        });
-        account.balance
-    }
-
-    /// Changes the account (known to exist) and returns it as it is afterwards.
-    fn update(&mut self, env: Env, openid: &str, change: impl FnOnce(&mut Account)) -> Account {
-        let account = self.accounts.entry((env, openid.to_owned())).or_default();
-        change(account);
-        *account
+    /// Writes a planned refund into the pay it refunds.
+    fn mark_refunded(&mut self, env: Env, pay_bill_no: &str, plan: RefundPlan) {
+        if let Some(Booking { booked: Booked::Pay { refunded, restored_gen_amt, .. }, .. }) =
+            self.orders.get_mut(&(env, pay_bill_no.to_owned()))
+        {
+            *refunded = plan.refunded_after;
+            *restored_gen_amt = plan.restored_after;
+        }
     }
 
     /// Records the effect and books the order under `bill_no`, with `done` (the balance after
@@ -518,10 +523,11 @@ impl Ledger {
             Done::Balance(balance) => balance.balance,
             Done::Order(_) | Done::Delivered => 0,
         };
-        let seq = self.record(entry.api, entry.env, openid, bill_no, change, balance_after);
+        let seq = self.record(entry, openid, bill_no, change, balance_after);
         let booking = Booking {
             api: entry.api,
             openid: openid.to_owned(),
+            zone_id: entry.zone_id.clone(),
             fingerprint: entry.fingerprint.clone(),
             done: done.clone(),
             seq,
@@ -533,8 +539,7 @@ impl Ledger {
 
     fn record(
         &mut self,
-        api: Api,
-        env: Env,
+        entry: &Entry,
         openid: &str,
         bill_no: &str,
         change: Change,
@@ -543,9 +548,10 @@ impl Ledger {
         let seq = self.effects.len() as u64 + 1;
         let effect = Effect {
             seq,
-            api,
-            env,
+            api: entry.api,
+            env: entry.env,
             openid: openid.to_owned(),
+            zone_id: entry.zone_id.clone(),
             bill_no: bill_no.to_owned(),
             change,
             balance_after,
@@ -566,17 +572,18 @@ fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DEFAULT_ZONE_ID;
 
     struct Books(Ledger);
 
     impl Books {
         fn new() -> Self {
             let mut ledger = Ledger::default();
-            ledger.open("p1", 100);
+            ledger.open("p1", DEFAULT_ZONE_ID, 100);
             Self(ledger)
         }
 
-        /// Applies `op` for `p1` in the sandbox, the fingerprint tagged `tag`.
+        /// Applies `op` for `p1` in the sandbox, zone "1", the fingerprint tagged `tag`.
         fn call(&mut self, api: Api, op: Op, tag: &str) -> Result<Applied, Refusal> {
             self.call_as(api, Env::Sandbox, "p1", op, tag)
         }
@@ -589,18 +596,66 @@ mod tests {
             op: Op,
             tag: &str,
         ) -> Result<Applied, Refusal> {
+            self.call_in_zone(api, env, openid, DEFAULT_ZONE_ID, op, tag)
+        }
+
+        fn call_in_zone(
+            &mut self,
+            api: Api,
+            env: Env,
+            openid: &str,
+            zone_id: &str,
+            op: Op,
+            tag: &str,
+        ) -> Result<Applied, Refusal> {
             let entry = Entry {
                 api,
                 env,
                 openid: Some(openid.to_owned()),
+                zone_id: zone_id.to_owned(),
                 op,
-                fingerprint: vec![("tag".to_owned(), tag.to_owned())],
+                fingerprint: vec![
+                    ("tag".to_owned(), tag.to_owned()),
+                    ("zone".to_owned(), zone_id.to_owned()),
+                ],
             };
             self.0.apply(&entry)
         }
 
         fn balance(&self) -> Balance {
-            self.0.balance(Env::Sandbox, "p1").unwrap_or_default()
+            self.0.balance(Env::Sandbox, "p1", DEFAULT_ZONE_ID).unwrap_or_default()
+        }
+
+        /// Every wallet keeps `balance == save_amt + present_sum - cost_sum`, and the effects
+        /// add up to what the wallets hold beyond their starting coins.
+        fn assert_consistent(&self) {
+            let mut moved: HashMap<&WalletKey, i128> = HashMap::new();
+            let keys: Vec<WalletKey> = self
+                .0
+                .effects()
+                .iter()
+                .map(|effect| WalletKey::new(effect.env, &effect.openid, &effect.zone_id))
+                .collect();
+            for (effect, key) in self.0.effects().iter().zip(&keys) {
+                let delta = match &effect.change {
+                    Change::Present { present_counts } => i128::from(*present_counts),
+                    Change::Pay { amt, .. } => -i128::from(*amt),
+                    Change::CancelPay { amt, .. } => i128::from(*amt),
+                    Change::Refund { amount, .. } => i128::from(*amount),
+                };
+                *moved.entry(key).or_default() += delta;
+            }
+            for (key, wallet) in &self.0.wallets {
+                let b = wallet.report();
+                assert_eq!(
+                    i128::from(b.balance),
+                    i128::from(b.save_amt) + i128::from(b.present_sum) - i128::from(b.cost_sum),
+                    "{key:?}: {b:?}"
+                );
+                assert!((0..=b.balance).contains(&b.gen_balance) && b.cost_sum >= 0, "{key:?}: {b:?}");
+                let moved = moved.get(key).copied().unwrap_or_default();
+                assert_eq!(i128::from(b.balance), i128::from(b.save_amt) + moved, "{key:?}: effects");
+            }
         }
 
         fn changes(&self) -> Vec<Change> {
@@ -632,10 +687,10 @@ mod tests {
     fn a_registered_player_starts_with_topped_up_coins_in_both_environments() {
         let books = Books::new();
         for env in [Env::Production, Env::Sandbox] {
-            let balance = books.0.balance(env, "p1");
+            let balance = books.0.balance(env, "p1", DEFAULT_ZONE_ID);
             assert_eq!(balance.map(|b| (b.balance, b.save_amt, b.first_save)), Some((100, 100, false)));
         }
-        assert_eq!(books.0.balance(Env::Sandbox, "p2"), None);
+        assert_eq!(books.0.balance(Env::Sandbox, "p2", DEFAULT_ZONE_ID), None);
         assert!(books.0.knows("p1") && !books.0.knows("p2"));
     }
 
@@ -656,7 +711,7 @@ mod tests {
     fn environments_keep_separate_books() {
         let mut books = Books::new();
         assert!(books.call(Api::Pay, pay("b1", 40), "b1").is_ok());
-        assert_eq!(books.0.balance(Env::Production, "p1").map(|b| b.balance), Some(100));
+        assert_eq!(books.0.balance(Env::Production, "p1", DEFAULT_ZONE_ID).map(|b| b.balance), Some(100));
         // The same bill_no is free in the other environment.
         assert!(books.call_as(Api::Pay, Env::Production, "p1", pay("b1", 40), "b1").is_ok());
     }
@@ -680,7 +735,7 @@ mod tests {
     #[test]
     fn a_reused_bill_no_for_another_order_is_refused() {
         let mut books = Books::new();
-        books.0.open("p2", 100);
+        books.0.open("p2", DEFAULT_ZONE_ID, 100);
         assert!(books.call(Api::Pay, pay("b1", 40), "b1").is_ok());
         assert_eq!(refusal(books.call(Api::Pay, pay("b1", 41), "other")), Some(Refusal::BillNoTaken));
         assert_eq!(
@@ -784,7 +839,7 @@ mod tests {
     #[test]
     fn queries_see_the_players_own_orders_and_deliveries_any_pay_or_present() {
         let mut books = Books::new();
-        books.0.open("p2", 100);
+        books.0.open("p2", DEFAULT_ZONE_ID, 100);
         assert!(books.call(Api::V2Pay, pay("b1", 30), "b1").is_ok());
         assert!(books.call(Api::V2CancelPay, refund("r1", "b1", 10), "r1").is_ok());
         let query = |bill_no: &str| Op::Query { bill_no: bill_no.to_owned() };
@@ -802,6 +857,7 @@ mod tests {
             api: Api::NotifyProvideGoods,
             env: Env::Sandbox,
             openid: None,
+            zone_id: DEFAULT_ZONE_ID.to_owned(),
             op: Op::Deliver { bill_no: bill_no.to_owned() },
             fingerprint: Vec::new(),
         };
@@ -817,5 +873,80 @@ mod tests {
             refusal(books.call_as(Api::GetBalance, Env::Sandbox, "stranger", Op::Balance, "b")),
             Some(Refusal::UnknownPlayer)
         );
+    }
+
+    #[test]
+    fn ledger_refuses_present_that_would_overflow() {
+        let mut books = Books::new();
+        assert!(books.call(Api::Present, present("g1", i64::MAX - 200), "g1").is_ok());
+        let before = books.balance();
+        for (api, bill_no) in [(Api::Present, "g2"), (Api::V2Present, "g3"), (Api::PresentCurrency, "g4")] {
+            assert_eq!(refusal(books.call(api, present(bill_no, 101), bill_no)), Some(Refusal::Overflow));
+            assert_eq!(
+                refusal(books.call(api, present(bill_no, i64::MAX), bill_no)),
+                Some(Refusal::Overflow)
+            );
+        }
+        assert_eq!(books.balance(), before, "nothing applied");
+        assert_eq!(books.0.effects().len(), 1);
+        // The refused bill_nos were never booked.
+        assert!(books.call(Api::Present, present("g2", 100), "g2").is_ok());
+        assert_eq!(books.balance().balance, i64::MAX);
+        books.assert_consistent();
+    }
+
+    /// The old books saturated on presents and pays and subtracted on cancels: three rounds of
+    /// "fill up to the limit, pay it all" drove the third cancel's `cost_sum` below `i64::MIN`,
+    /// a panic after the pay was already marked refunded.
+    #[test]
+    fn ledger_cancel_never_panics_on_cost_sum_underflow() {
+        let mut books = Books::new();
+        let mut pays = Vec::new();
+        for round in 0..3 {
+            let gift = format!("g{round}");
+            let room = i64::MAX - books.balance().balance;
+            let gifted = books.call(Api::Present, present(&gift, room), &gift);
+            assert!(matches!(gifted, Ok(_) | Err(Refusal::Overflow)), "{gifted:?}");
+            let bill_no = format!("b{round}");
+            match books.call(Api::Pay, pay(&bill_no, i64::MAX), &bill_no) {
+                Ok(_) => pays.push(bill_no),
+                Err(refusal) => assert_eq!(refusal, Refusal::NotEnough),
+            }
+        }
+        for bill_no in &pays {
+            let cancelled = books.call(Api::CancelPay, cancel(bill_no), "c");
+            assert!(matches!(cancelled, Ok(_) | Err(Refusal::Overflow)), "{cancelled:?}");
+        }
+        books.assert_consistent();
+        let balance = books.balance();
+        assert_eq!((balance.balance, balance.cost_sum), (i64::MAX, 0), "{balance:?}");
+    }
+
+    #[test]
+    fn wallets_are_kept_per_zone() {
+        let mut books = Books::new();
+        let zone = |books: &mut Books, zone_id: &str, op: Op, tag: &str| {
+            books.call_in_zone(Api::V2Present, Env::Sandbox, "p1", zone_id, op, tag)
+        };
+        assert!(zone(&mut books, "2", present("g1", 30), "g1").is_ok());
+        assert_eq!(books.balance().balance, 100, "zone 1 unchanged");
+        let zone_2 = books.0.balance(Env::Sandbox, "p1", "2");
+        assert_eq!(zone_2.map(|b| (b.balance, b.gen_balance, b.save_amt)), Some((30, 30, 0)));
+        // A pay in zone 2 cannot be cancelled from zone 1.
+        let paid = books.call_in_zone(Api::V2Pay, Env::Sandbox, "p1", "2", pay("b1", 20), "b1");
+        assert!(paid.is_ok());
+        assert_eq!(
+            refusal(books.call(Api::V2CancelPay, refund("r1", "b1", 5), "r1")),
+            Some(Refusal::UnknownPay)
+        );
+        assert!(
+            books
+                .call_in_zone(Api::V2CancelPay, Env::Sandbox, "p1", "2", refund("r1", "b1", 5), "r1")
+                .is_ok()
+        );
+        assert_eq!(books.0.balance(Env::Sandbox, "p1", "2").map(|b| b.balance), Some(15));
+        let untouched = books.0.balance(Env::Sandbox, "p1", "3");
+        assert_eq!(untouched.map(|b| (b.balance, b.first_save)), Some((0, true)));
+        books.assert_consistent();
     }
 }

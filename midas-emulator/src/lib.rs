@@ -52,9 +52,14 @@
 //! Signatures are checked with [`midas_core::verify`] and [`midas_core::body_signed`], the
 //! same code the client signs with.
 //!
-//! Behind the checks is one ledger per player and environment, shared by all generations: a
-//! player gifted coins through Midas 1.0 pays them through Midas 2.0. `bill_no`s (and xpay
-//! `order_id`s) share one namespace per environment.
+//! Behind the checks is one wallet per environment, player and `zone_id`, as Midas keeps them,
+//! shared by all generations: a player gifted coins through Midas 1.0 pays them through Midas
+//! 2.0 in the same zone. xpay has no zones; its calls use zone [`DEFAULT_ZONE_ID`] (`"1"`),
+//! as do [`Emulator::balance`] and [`Emulator::add_player`] ([`Emulator::balance_in_zone`] and
+//! [`Emulator::add_player_in_zone`] name one). `bill_no`s (and xpay `order_id`s) share one
+//! namespace per environment; a refund must name a pay of its own zone. Every number is kept in
+//! `i64` with checked arithmetic: an amount that would take a wallet past it is a parameter
+//! error (90018, xpay 268490002) and changes nothing.
 //!
 //! - present: adds gifted coins. A reused `bill_no` is 90012 (Midas 1.0 and 2.0); the same
 //!   xpay `present_currency` again is 268490004, another order under its `order_id` 268490002.
@@ -74,7 +79,14 @@
 //! Every applied [`Effect`] is recorded.
 //!
 //! Faults come on demand: queued for the next calls ([`Emulator::inject`],
-//! [`Emulator::inject_for`]) or drawn with seeded [`FaultRates`]; see [`Fault`].
+//! [`Emulator::inject_for`]) or drawn with seeded [`FaultRates`] from (seed, call, attempt),
+//! so that one seed gives one fault schedule; see [`Fault`] and [`Emulator::fault_log`].
+//!
+//! The server keeps idle sockets from starving real requests: a header read timeout that is
+//! also the idle keep-alive timeout ([`EmulatorBuilder::header_read_timeout`]), a cap on open
+//! connections that sheds the oldest ([`EmulatorBuilder::max_connections`]), and 413 at once
+//! for a declared `Content-Length` above 64 KiB. The AppSecret and access tokens are compared
+//! in constant time.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -100,22 +112,29 @@ mod emulator;
 mod fault;
 mod game;
 mod ledger;
+mod limits;
+mod listen;
 mod login;
 mod midas1;
 mod query;
+mod secret;
 mod server;
 mod session;
+mod shared;
 mod signed;
 mod tokens;
+mod wallet;
 mod xpay;
 
 pub use api::{Api, Generation};
 pub use emulator::{
-    DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_APPID, DEFAULT_OFFER_ID,
-    DEFAULT_PAYMENT_PRODUCTION_KEY, DEFAULT_PAYMENT_SANDBOX_KEY, DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY,
-    DEFAULT_TOKEN_LIFETIME, Emulator, EmulatorBuilder, StartError,
+    DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_APPID, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY, DEFAULT_PAYMENT_SANDBOX_KEY,
+    DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, DEFAULT_TOKEN_LIFETIME, Emulator, EmulatorBuilder,
+    StartError,
 };
-pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, InvalidRates};
-pub use ledger::{Balance, Change, Effect};
+pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, FaultRecord, InvalidRates};
+pub use ledger::{Change, Effect};
 pub use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
 pub use tokens::TokenRequests;
+pub use wallet::{Balance, DEFAULT_ZONE_ID};

@@ -42,10 +42,16 @@ OPTIONS (they override the config file):
   --payment-sandbox-key KEY       payment key of pay_sig (Midas 2.0, xpay) with env 1
   --access-token TOKEN            the valid access_token
   --app-secret SECRET             AppSecret of the token and login APIs
-  --seed N                        seed of the random faults (default 0)
+  --seed N                        seed of the random faults (default 0): each fault is drawn
+                                  from (seed, call, attempt), so one seed, one schedule
+  --header-read-timeout-ms N      time for a request head, counted from the accept or from
+                                  the previous answer: also the idle keep-alive timeout
+                                  (default 10000)
+  --max-connections N             connections served at once; beyond it the oldest is shed
+                                  (default 128)
   --player OPENID:SESSION_KEY[:BALANCE]
-                                  register a player (repeatable); without any, one demo
-                                  player is registered
+                                  register a player (repeatable) with BALANCE coins in zone
+                                  \"1\" (xpay's zone); without any, one demo player is registered
   -h, --help                      this text
 
 CONFIG FILE (every key optional):
@@ -59,6 +65,8 @@ CONFIG FILE (every key optional):
   access_token = \"...\"
   app_secret = \"...\"
   seed = 7
+  header_read_timeout_ms = 10000
+  max_connections = 128
   [faults]          # chance per call; they add up to at most 1
   busy_before = 0.0 # -1 before applying
   busy_after = 0.05 # apply, then -1
@@ -85,6 +93,8 @@ struct Settings {
     access_token: Option<String>,
     app_secret: Option<String>,
     seed: Option<u64>,
+    header_read_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
     #[serde(default)]
     faults: Faults,
     #[serde(default)]
@@ -139,6 +149,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             "--access-token" => flags.access_token = Some(value()?),
             "--app-secret" => flags.app_secret = Some(value()?),
             "--seed" => flags.seed = Some(value()?.parse().map_err(|_| "--seed needs a number")?),
+            "--header-read-timeout-ms" => {
+                let millis = value()?.parse().map_err(|_| "--header-read-timeout-ms needs a number")?;
+                flags.header_read_timeout_ms = Some(millis);
+            }
+            "--max-connections" => {
+                let max = value()?.parse().map_err(|_| "--max-connections needs a number")?;
+                flags.max_connections = Some(max);
+            }
             "--player" => flags.players.push(player_flag(&value()?)?),
             other => return Err(format!("unknown option `{other}`")),
         }
@@ -160,6 +178,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
     settings.access_token = flags.access_token.or(settings.access_token);
     settings.app_secret = flags.app_secret.or(settings.app_secret);
     settings.seed = flags.seed.or(settings.seed);
+    settings.header_read_timeout_ms = flags.header_read_timeout_ms.or(settings.header_read_timeout_ms);
+    settings.max_connections = flags.max_connections.or(settings.max_connections);
     settings.players.extend(flags.players);
     Ok(Parsed::Run(Box::new(settings)))
 }
@@ -184,6 +204,12 @@ async fn start(mut settings: Settings) -> Result<(Emulator, Vec<PlayerSetting>),
     let mut builder = Emulator::builder().port(settings.port.unwrap_or(0)).seed(settings.seed.unwrap_or(0));
     if let Some(appid) = settings.appid {
         builder = builder.appid(appid);
+    }
+    if let Some(millis) = settings.header_read_timeout_ms {
+        builder = builder.header_read_timeout(Duration::from_millis(millis));
+    }
+    if let Some(max_connections) = settings.max_connections {
+        builder = builder.max_connections(max_connections);
     }
     if let Some(offer_id) = settings.offer_id {
         builder = builder.offer_id(offer_id);
@@ -262,7 +288,7 @@ fn banner(emulator: &Emulator, players: &[PlayerSetting]) -> String {
     }
     for player in players {
         lines.push(format!(
-            "# player {} session_key {} starts with {} coins in production and in sandbox",
+            "# player {} session_key {} starts with {} coins in zone 1 of production and of sandbox",
             player.openid,
             player.session_key,
             player.balance.max(0)
@@ -341,7 +367,12 @@ mod tests {
             "p1:k1:50",
             "--player",
             "p2:a/b+c==",
+            "--max-connections",
+            "64",
+            "--header-read-timeout-ms",
+            "2500",
         ]);
+        assert_eq!((settings.max_connections, settings.header_read_timeout_ms), (Some(64), Some(2500)));
         assert_eq!((settings.port, settings.appid.as_deref()), (Some(8080), Some("wx9")));
         assert_eq!(settings.payment_sandbox_key.as_deref(), Some("pk1"));
         let players: Vec<_> =
@@ -354,6 +385,7 @@ mod tests {
         for bad in [
             &["--port"][..],
             &["--port", "eighty"],
+            &["--max-connections", "many"],
             &["--player", "only-openid"],
             &["--player", "p:k:x"],
             &["--what"],
@@ -366,6 +398,7 @@ mod tests {
     #[test]
     fn the_config_file_format_of_the_usage_text_parses() {
         let text = "port = 8080\nappid = \"wx1\"\npayment_production_key = \"pk0\"\nseed = 7\n\
+                    header_read_timeout_ms = 10000\nmax_connections = 128\n\
                     [faults]\nbusy_after = 0.05\ndelay_ms = 500\n\
                     [[players]]\nopenid = \"p1\"\nsession_key = \"k1\"\nbalance = 100\n";
         let settings: Settings = toml::from_str(text).unwrap_or_else(|err| panic!("{err}"));

@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use crate::Api;
 use crate::answer::{Fields, Rejection, fields};
 use crate::ledger::{Applied, Done, Entry, Op, Refusal};
-use crate::server::App;
 use crate::session::Sessions;
+use crate::shared::App;
 
 /// 90018, naming the field.
 fn parameter(field: &str, problem: &str) -> Rejection {
@@ -60,6 +60,8 @@ pub(crate) struct Call {
     pub(crate) api: Api,
     pub(crate) env: Env,
     pub(crate) openid: String,
+    /// The wallet's zone.
+    pub(crate) zone_id: String,
     pub(crate) op: Op,
     /// Every signed field but `ts`: two attempts of one request carry the same fingerprint.
     pub(crate) fingerprint: Vec<(String, String)>,
@@ -121,6 +123,7 @@ pub(crate) fn parse(api: Api, env: Env, body: &[u8], appid: &str, offer_id: &str
         api,
         env,
         openid: text(&object, "openid").to_owned(),
+        zone_id: text(&object, "zone_id").to_owned(),
         op,
         fingerprint,
         params,
@@ -192,6 +195,7 @@ impl Call {
             api: self.api,
             env: self.env,
             openid: Some(self.openid),
+            zone_id: self.zone_id,
             op: self.op,
             fingerprint: self.fingerprint,
         }
@@ -250,6 +254,10 @@ pub(crate) fn refusal(refusal: Refusal) -> Rejection {
         Refusal::FullyRefunded | Refusal::AlreadyRefunded | Refusal::RefundTooLarge { .. } => {
             Rejection::new(90015, "order already rolled back")
         }
+        Refusal::Overflow => Rejection::new(
+            90018,
+            "invalid parameter: the amount would take the wallet past 9223372036854775807 coins",
+        ),
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::Api;
 use crate::answer::Rejection;
 use crate::query;
-use crate::server::App;
+use crate::shared::App;
 
 /// The JSON type a field must have.
 #[derive(Clone, Copy, PartialEq, Eq)]

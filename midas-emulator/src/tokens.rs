@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use midas_core::AccessToken;
 
 use crate::answer::Rejection;
+use crate::secret;
 
 /// A forced refresh of the stable token: at most once per 30 s ...
 const FORCE_INTERVAL: Duration = Duration::from_secs(30);
@@ -199,16 +200,17 @@ impl Tokens {
         (token, self.lifetime)
     }
 
-    /// Whether `token` (from a request's query) is accepted now.
+    /// Whether `token` (from a request's query) is accepted now; compared in constant time.
     pub(crate) fn check(&self, token: Option<&str>) -> Result<(), TokenProblem> {
         let now = self.now();
         let token = token.ok_or(TokenProblem::Invalid)?;
+        let is = |issued: &Issued| secret::matches(issued.token.expose_secret(), token);
         let known = [Some(&self.stable), self.stable_renewed.as_ref(), self.classic.as_ref()];
-        match known.into_iter().flatten().find(|issued| issued.token.expose_secret() == token) {
+        match known.into_iter().flatten().find(|issued| is(issued)) {
             Some(issued) if issued.valid_at(now) => Ok(()),
             Some(_) => Err(TokenProblem::Expired),
             None => match &self.classic_replaced {
-                Some(replaced) if replaced.token.expose_secret() == token && replaced.valid_at(now) => Ok(()),
+                Some(replaced) if is(replaced) && replaced.valid_at(now) => Ok(()),
                 _ => Err(TokenProblem::Invalid),
             },
         }

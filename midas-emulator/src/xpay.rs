@@ -11,15 +11,18 @@
 //! | APIs with `signature`: `signature` with the player's session key, over the received bytes | 268490003 |
 //!
 //! The other APIs refuse an unknown player with 268490001 when they reach the books.
+//!
+//! xpay carries no `zone_id`: its calls use the player's wallet in [`DEFAULT_ZONE_ID`] (`"1"`),
+//! the one the zone-less Midas 1.0 and 2.0 games use too.
 
 use serde_json::json;
 
-use crate::Api;
 use crate::answer::{Fields, Rejection, fields};
 use crate::ledger::{Applied, Done, Entry, Op, OrderKind, OrderView, Refusal};
-use crate::server::App;
 use crate::session::{SessionProblem, Sessions};
+use crate::shared::App;
 use crate::signed::{self, Body, FieldSpec, Kind};
+use crate::{Api, DEFAULT_ZONE_ID};
 
 const PARAMETER: i64 = 268_490_002;
 const SIGNATURE: i64 = 268_490_003;
@@ -95,7 +98,9 @@ pub(crate) fn check(
             }
         }
     }
-    Ok(Entry { api, env, openid, op, fingerprint: body.fingerprint() })
+    // xpay has no zones: every call uses the one wallet of the default zone.
+    let zone_id = DEFAULT_ZONE_ID.to_owned();
+    Ok(Entry { api, env, openid, zone_id, op, fingerprint: body.fingerprint() })
 }
 
 fn op(api: Api, body: &Body) -> Result<Op, Rejection> {
@@ -197,5 +202,8 @@ pub(crate) fn refusal(refusal: Refusal) -> Rejection {
         }
         Refusal::RefundTooLarge { left } => parameter("amount", format!("only {left} is left to refund")),
         Refusal::UnknownOrder => parameter("order_id", "no such order".to_owned()),
+        Refusal::Overflow => {
+            parameter("amount", "would take the wallet past 9223372036854775807 coins".to_owned())
+        }
     }
 }

@@ -138,3 +138,68 @@ async fn checksession_signs_the_empty_string_with_the_current_key() {
     let bad_token = check(signature).replace("access_token=", "access_token=x");
     assert_eq!(call(&emulator, "GET", &bad_token, "").await["errcode"], 40001);
 }
+
+/// The same text with its last character changed: a guess of the right length.
+fn same_length_wrong(secret: &str) -> String {
+    let mut wrong = secret.to_owned();
+    let last = wrong.pop().map_or('x', |last| if last == 'x' { 'y' } else { 'x' });
+    wrong.push(last);
+    wrong
+}
+
+/// The server compares the AppSecret and access tokens in constant time (`subtle`); timing
+/// cannot be observed here, so this pins what the comparison decides: the exact secret passes,
+/// a guess of the same length fails, and so do a prefix and an extension.
+#[tokio::test]
+async fn app_secret_and_access_token_comparisons_accept_only_the_exact_secret() {
+    let emulator = Emulator::start().await.expect("start");
+    let guesses = |secret: &str| {
+        [
+            same_length_wrong(secret),
+            secret[..secret.len() - 1].to_owned(),
+            format!("{secret}x"),
+            String::new(),
+        ]
+    };
+
+    let stable = |secret: &str| {
+        json!({"grant_type": "client_credential", "appid": "wx1234567", "secret": secret}).to_string()
+    };
+    let answer = call(&emulator, "POST", "/cgi-bin/stable_token", &stable(DEFAULT_APP_SECRET)).await;
+    assert!(answer["access_token"].is_string(), "{answer}");
+    for guess in guesses(DEFAULT_APP_SECRET).into_iter().filter(|guess| !guess.is_empty()) {
+        let answer = call(&emulator, "POST", "/cgi-bin/stable_token", &stable(&guess)).await;
+        assert_eq!(answer["errcode"], 40125, "{guess}: {answer}");
+    }
+
+    let token =
+        |secret: &str| format!("/cgi-bin/token?grant_type=client_credential&appid=wx1234567&secret={secret}");
+    assert!(call(&emulator, "GET", &token(DEFAULT_APP_SECRET), "").await["access_token"].is_string());
+    for guess in guesses(DEFAULT_APP_SECRET).into_iter().filter(|guess| !guess.is_empty()) {
+        assert_eq!(call(&emulator, "GET", &token(&guess), "").await["errcode"], 40001, "{guess}");
+    }
+
+    let code2session = |secret: &str, code: &str| {
+        format!(
+            "/sns/jscode2session?appid=wx1234567&secret={secret}&js_code={code}&grant_type=authorization_code"
+        )
+    };
+    let code = emulator.issue_login_code("player-1");
+    for guess in guesses(DEFAULT_APP_SECRET).into_iter().filter(|guess| !guess.is_empty()) {
+        assert_eq!(
+            call(&emulator, "GET", &code2session(&guess, &code), "").await["errcode"],
+            40125,
+            "{guess}"
+        );
+    }
+    let session = call(&emulator, "GET", &code2session(DEFAULT_APP_SECRET, &code), "").await;
+    assert_eq!(session["openid"], "player-1", "the code was not used up by the refusals");
+
+    let current = emulator.access_token();
+    let current = current.expose_secret();
+    // Past the token check, an empty body is a parameter error.
+    assert_eq!(call(&emulator, "POST", &balance_target(current), "{}").await["errcode"], 90018);
+    for guess in guesses(current) {
+        assert_eq!(call(&emulator, "POST", &balance_target(&guess), "{}").await["errcode"], 40001, "{guess}");
+    }
+}

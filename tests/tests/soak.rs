@@ -2,7 +2,22 @@
 //! emulator with seeded faults; afterwards every player's ledger equals what the client
 //! reported as applied, and no `bill_no` was ever applied twice.
 //!
-//! The seed comes from `MIDAS_SOAK_SEED` (printed), so a failure reproduces.
+//! The seed comes from `MIDAS_SOAK_SEED` (printed), so a failure reproduces: one seed gives one
+//! run, whatever order the tasks' requests reach the server in.
+//!
+//! - The calls are fixed by the seed: each task draws its own sequence from (seed, task).
+//! - Each task plays its own players (task `t` plays players `t`, `t + 16`, ...), so whether a
+//!   pay finds enough coins, and so what the client does next, never depends on how the tasks
+//!   interleave.
+//! - The emulator draws each fault from (seed, call, attempt), not from one generator in order
+//!   of arrival (see `midas_emulator::FaultRates`): the same attempt of the same call meets the
+//!   same fault in every run. The run prints a digest of the fault schedule to compare runs by.
+//!
+//! What may still differ between two runs of one seed is timing: an answer slower than the
+//! client's 200 ms timeout without any fault (a loaded machine) makes an extra attempt, which
+//! draws a fault of its own; from there that call's attempts, the fault counts, the request
+//! count and the ambiguous/applied tallies can differ. The assertions hold either way.
+//! `one_seed_gives_one_fault_schedule` checks the schedule with a timeout no answer comes near.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -12,6 +27,15 @@ use midas_api::{
     StaticToken,
 };
 use midas_emulator::{Api, Emulator, FaultRates};
+
+/// Faults of the soak: each kind at least once in a few thousand calls.
+const SOAK_RATES: FaultRates = FaultRates {
+    busy_before: 0.10,
+    busy_after: 0.05,
+    drop_after: 0.05,
+    delay_after: 0.02,
+    delay: Duration::from_millis(400),
+};
 
 const TASKS: usize = 16;
 const PLAYERS: usize = 200;
@@ -94,8 +118,10 @@ async fn run_task(
     let mut reads: HashMap<&'static str, u64> = HashMap::new();
     // This task's pays, by index into `records`, not yet cancelled by this task.
     let mut cancellable: Vec<usize> = Vec::new();
+    // This task's own players: `task`, `task + TASKS`, ...
+    let own_players = (PLAYERS - task).div_ceil(TASKS) as u64;
     for call in 0..calls_per_task {
-        let index = draws.below(PLAYERS as u64);
+        let index = task as u64 + TASKS as u64 * draws.below(own_players);
         let player = Player::new(openid(index)).with_session_key(session_key(index));
         let bill_no = format!("soak-{seed:x}-t{task}-c{call}");
         match draws.below(10) {
@@ -163,11 +189,32 @@ struct Summary {
     ambiguous_not_applied: u64,
     faults: midas_emulator::FaultCounts,
     requests: u64,
+    /// Every fault that struck, as `api env call #attempt fault`, sorted.
+    schedule: Vec<String>,
+    /// Every player's final balance, by openid.
+    balances: Vec<(String, i64)>,
+}
+
+/// How one soak run calls the emulator.
+#[derive(Clone, Copy)]
+struct Scenario {
+    seed: u64,
+    attempts: u32,
+    calls_per_task: usize,
+    rates: FaultRates,
+    timeout: Duration,
+}
+
+impl Scenario {
+    /// The soak's faults and its 200 ms client timeout.
+    fn new(seed: u64, attempts: u32, calls_per_task: usize) -> Self {
+        Self { seed, attempts, calls_per_task, rates: SOAK_RATES, timeout: Duration::from_millis(200) }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn money_moves_exactly_once_under_faults() {
-    let summary = soak(seed(), 8, 320).await;
+    let summary = soak(Scenario::new(seed(), 8, 320)).await;
     assert!(summary.calls >= 5_000, "at least 5000 calls, made {}", summary.calls);
     let faults = summary.faults;
     assert!(faults.busy_before > 0 && faults.busy_after > 0, "busy faults were injected: {faults:?}");
@@ -178,22 +225,40 @@ async fn money_moves_exactly_once_under_faults() {
 /// With only two attempts some calls end without an answer; they are settled from the books.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_left_ambiguous_are_reconciled_from_the_books() {
-    let summary = soak(seed().wrapping_add(1), 2, 64).await;
+    let summary = soak(Scenario::new(seed().wrapping_add(1), 2, 64)).await;
     assert!(summary.ambiguous_applied > 0, "some ambiguous calls were applied");
     assert!(summary.ambiguous_not_applied > 0, "some ambiguous calls were not applied");
 }
 
+/// The same seed twice, with the tasks interleaving as they may: the same faults strike the
+/// same attempts of the same calls, and the books end the same. Delays are left out and the
+/// timeout is far above any answer, so no attempt depends on timing (see the module docs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_seed_gives_one_fault_schedule() {
+    let rates = FaultRates { delay_after: 0.0, ..SOAK_RATES };
+    let scenario =
+        Scenario { rates, timeout: Duration::from_secs(10), ..Scenario::new(seed().wrapping_add(2), 8, 40) };
+    let first = soak(scenario).await;
+    let second = soak(scenario).await;
+    assert!(first.schedule.len() > 50, "faults struck: {}", first.schedule.len());
+    assert!(first.schedule.iter().any(|fault| !fault.contains(" #1 ")), "retries met faults too");
+    let only_first: Vec<_> = first.schedule.iter().filter(|fault| !second.schedule.contains(fault)).collect();
+    let only_second: Vec<_> =
+        second.schedule.iter().filter(|fault| !first.schedule.contains(fault)).collect();
+    assert!(
+        only_first.is_empty() && only_second.is_empty(),
+        "one seed, two fault schedules:\nfirst run only: {only_first:?}\nsecond run only: {only_second:?}"
+    );
+    assert_eq!(first.schedule, second.schedule);
+    assert_eq!(first.balances, second.balances, "the same books");
+    assert_eq!((first.requests, first.faults), (second.requests, second.faults));
+}
+
 /// Runs `calls_per_task` calls in each of the tasks with `attempts` attempts per call, checks
 /// the books against what the client reported, and prints the counts.
-async fn soak(seed: u64, attempts: u32, calls_per_task: usize) -> Summary {
+async fn soak(scenario: Scenario) -> Summary {
+    let Scenario { seed, attempts, calls_per_task, rates, timeout } = scenario;
     println!("soak seed {seed} (set MIDAS_SOAK_SEED to reproduce)");
-    let rates = FaultRates {
-        busy_before: 0.10,
-        busy_after: 0.05,
-        drop_after: 0.05,
-        delay_after: 0.02,
-        delay: Duration::from_millis(400),
-    };
     let mut builder = Emulator::builder().seed(seed).fault_rates(rates);
     for index in 0..PLAYERS as u64 {
         builder = builder.player(openid(index), session_key(index), STARTING_BALANCE);
@@ -202,7 +267,7 @@ async fn soak(seed: u64, attempts: u32, calls_per_task: usize) -> Summary {
     let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
         .sandbox_key(emulator.sandbox_key().clone())
         .base_url(emulator.base_url())
-        .timeout(Duration::from_millis(200))
+        .timeout(timeout)
         .retry(
             RetryPolicy::default()
                 .with_max_attempts(attempts)
@@ -293,6 +358,16 @@ async fn soak(seed: u64, attempts: u32, calls_per_task: usize) -> Summary {
     let calls = money_calls + reads.values().sum::<u64>();
     let faults = emulator.fault_counts();
     let requests = emulator.requests();
+    let mut schedule: Vec<String> = emulator
+        .fault_log()
+        .iter()
+        .map(|record| {
+            format!("{:?} {} {} #{} {:?}", record.api, record.env, record.call, record.attempt, record.fault)
+        })
+        .collect();
+    schedule.sort();
+    let mut balances: Vec<(String, i64)> = expected.into_iter().collect();
+    balances.sort();
     println!("calls: {calls} ({money_calls} moving money, {attempts} attempts each at most) in {elapsed:?}");
     println!(
         "faults injected: {} (busy before {}, busy after {}, dropped after {}, delayed after {})",
@@ -302,6 +377,7 @@ async fn soak(seed: u64, attempts: u32, calls_per_task: usize) -> Summary {
         faults.drop_after,
         faults.delay_after
     );
+    println!("fault schedule digest: {:016x} ({} faults)", digest(&schedule), schedule.len());
     println!("requests seen by the emulator: {requests}; retries: {}", requests.saturating_sub(calls));
     println!("ambiguous calls reconciled: {ambiguous_applied} applied, {ambiguous_not_applied} not applied");
     let mut outcomes: Vec<_> = outcomes.into_iter().collect();
@@ -314,5 +390,12 @@ async fn soak(seed: u64, attempts: u32, calls_per_task: usize) -> Summary {
     for (kind, count) in reads {
         println!("  {kind}: {count}");
     }
-    Summary { calls, ambiguous_applied, ambiguous_not_applied, faults, requests }
+    Summary { calls, ambiguous_applied, ambiguous_not_applied, faults, requests, schedule, balances }
+}
+
+/// FNV-1a over the lines: a short fingerprint of a fault schedule, to compare runs by.
+fn digest(lines: &[String]) -> u64 {
+    lines.iter().flat_map(|line| line.bytes().chain([b'\n'])).fold(0xCBF2_9CE4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
 }

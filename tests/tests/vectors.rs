@@ -220,7 +220,8 @@ fn a_fresh_clone_reads_its_own_vectors() {
         .canonicalize()
         .expect("the workspace exists");
     for name in ["midas-v1-worked.json", "midas-v1-random.json", "body-signed-official.json"] {
-        let path = midas_tests::vector_path(name).canonicalize().expect("the vector file is in the repository");
+        let path =
+            midas_tests::vector_path(name).canonicalize().expect("the vector file is in the repository");
         assert!(path.starts_with(&workspace), "{} is read from outside the checkout", path.display());
     }
 }

@@ -175,18 +175,39 @@ pub(crate) fn sample_body(api: Api) -> Value {
     }
 }
 
-/// A Midas 1.0 `present`, written out as `#[midas_api]` would generate it, so that the
-/// request is signed by midas-core's own signer.
-struct Present1 {
-    bill_no: String,
-    present_counts: i64,
+/// Which Midas 1.0 money API a [`Money1`] calls.
+pub(crate) const PAY: u8 = 0;
+/// See [`PAY`].
+pub(crate) const CANCEL_PAY: u8 = 1;
+/// See [`PAY`].
+pub(crate) const PRESENT: u8 = 2;
+
+/// A Midas 1.0 `pay` (`amount` as `amt`), `cancelpay` (no amount) or `present` (`amount` as
+/// `present_counts`), written out as `#[midas_api]` would generate it, so that the request is
+/// signed by midas-core's own signer.
+pub(crate) struct Money1<const API: u8> {
+    pub(crate) bill_no: String,
+    pub(crate) amount: i64,
 }
 
-impl MidasRequest for Present1 {
+impl<const API: u8> MidasRequest for Money1<API> {
     type Response = Value;
-    const API: &'static str = "present";
-    const PATH: &'static str = "/cgi-bin/midas/present";
-    const SANDBOX_PATH: &'static str = "/cgi-bin/midas/sandbox/present";
+    const API: &'static str = match API {
+        PAY => "pay",
+        CANCEL_PAY => "cancelpay",
+        _ => "present",
+    };
+    const PATH: &'static str = match API {
+        PAY => "/cgi-bin/midas/pay",
+        CANCEL_PAY => "/cgi-bin/midas/cancelpay",
+        _ => "/cgi-bin/midas/present",
+    };
+    const SANDBOX_PATH: &'static str = match API {
+        PAY => "/cgi-bin/midas/sandbox/pay",
+        CANCEL_PAY => "/cgi-bin/midas/sandbox/cancelpay",
+        _ => "/cgi-bin/midas/sandbox/present",
+    };
+    const KEY_NAME: Option<&'static str> = Some("bill_no");
 
     fn validate(&self) -> Result<(), ValidationError> {
         Ok(())
@@ -206,12 +227,17 @@ impl MidasRequest for Present1 {
         if let Some(mp) = mp {
             params.pair("access_token", mp.access_token);
         }
+        if API == PAY {
+            params.pair("amt", &self.amount);
+        }
         params.pair("appid", envelope.appid);
         params.pair("bill_no", self.bill_no.as_str());
         params.pair("offer_id", envelope.offer_id);
         params.pair("openid", envelope.openid);
         params.pair("pf", envelope.pf);
-        params.pair("present_counts", &self.present_counts);
+        if API == PRESENT {
+            params.pair("present_counts", &self.amount);
+        }
         if let Some(mp) = mp {
             params.pair("sig", mp.sig);
         }
@@ -220,14 +246,24 @@ impl MidasRequest for Present1 {
     }
 
     fn write_body_fields(&self, body: &mut JsonObject<'_>) {
+        if API == PAY {
+            body.field("amt", &self.amount);
+        }
         body.field("bill_no", self.bill_no.as_str());
-        body.field("present_counts", &self.present_counts);
+        if API == PRESENT {
+            body.field("present_counts", &self.amount);
+        }
     }
 }
 
-/// Gifts `present_counts` coins to [`OPENID`] through Midas 1.0 in `env`, with `sig` and
-/// `mp_sig`.
-pub(crate) async fn present_v1(emulator: &Emulator, env: Env, bill_no: &str, present_counts: i64) -> Value {
+/// The target and body of a Midas 1.0 money call for [`OPENID`] in `env` and `zone_id`, with
+/// `sig` and `mp_sig`.
+pub(crate) fn prepared_v1<const API: u8>(
+    emulator: &Emulator,
+    env: Env,
+    zone_id: &str,
+    request: &Money1<API>,
+) -> (String, Vec<u8>) {
     let token = emulator.access_token();
     let session_key = session_key(SESSION_KEY);
     let input = SignInput {
@@ -240,13 +276,29 @@ pub(crate) async fn present_v1(emulator: &Emulator, env: Env, bill_no: &str, pre
             offer_id: emulator.offer_id(),
             openid: OPENID,
             ts: 1_700_000_000,
-            zone_id: "1",
+            zone_id,
             pf: "android",
             user_ip: None,
         },
     };
-    let request = Present1 { bill_no: bill_no.to_owned(), present_counts };
-    let prepared = prepare(&request, &input).expect("a valid request");
-    let target = format!("{}?access_token={}", prepared.path, token.expose_secret());
-    post(emulator, &target, &prepared.body).await
+    let prepared = prepare(request, &input).expect("a valid request");
+    (format!("{}?access_token={}", prepared.path, token.expose_secret()), prepared.body)
+}
+
+/// Sends a Midas 1.0 money call for [`OPENID`] in `env` and `zone_id`, with `sig` and `mp_sig`.
+pub(crate) async fn money_v1<const API: u8>(
+    emulator: &Emulator,
+    env: Env,
+    zone_id: &str,
+    request: Money1<API>,
+) -> Value {
+    let (target, body) = prepared_v1(emulator, env, zone_id, &request);
+    post(emulator, &target, &body).await
+}
+
+/// Gifts `present_counts` coins to [`OPENID`] through Midas 1.0 in `env`, zone "1", with `sig`
+/// and `mp_sig`.
+pub(crate) async fn present_v1(emulator: &Emulator, env: Env, bill_no: &str, present_counts: i64) -> Value {
+    let request = Money1::<PRESENT> { bill_no: bill_no.to_owned(), amount: present_counts };
+    money_v1(emulator, env, "1", request).await
 }
