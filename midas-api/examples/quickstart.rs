@@ -98,14 +98,13 @@ mod session {
     }
 
     pub(crate) async fn run() -> Result<(), Failure> {
-        let configured: Vec<&str> =
-            VARIABLES.iter().copied().filter(|name| env::var_os(name).is_some()).collect();
-        let target = if configured.is_empty() {
+        let is_set = |name: &str| env::var_os(name).is_some_and(|value| !value.is_empty());
+        let target = if wants_configured_server(is_set)? {
+            println!("MIDAS_* variables set: running against the server they describe");
+            from_environment()?
+        } else {
             println!("no MIDAS_* variable is set: running against the local Midas server, in-process");
             local().await?
-        } else {
-            println!("{} set: running against the server they describe", configured.join(", "));
-            from_environment()?
         };
         let Target { client, player, emulator, bill_prefix, midas2 } = &target;
         let bill = |name: &str| format!("{bill_prefix}{name}");
@@ -229,20 +228,30 @@ mod session {
         Ok(Target { client, player, emulator: Some(emulator), bill_prefix: String::new(), midas2: true })
     }
 
-    /// A client for the server described by the `MIDAS_*` variables.
-    fn from_environment() -> Result<Target, Failure> {
-        let missing: Vec<&str> =
-            ["MIDAS_APPID", "MIDAS_OFFER_ID", "MIDAS_APP_KEY", "MIDAS_ACCESS_TOKEN", "MIDAS_OPENID"]
-                .into_iter()
-                .filter(|name| env::var_os(name).is_none_or(|value| value.is_empty()))
-                .collect();
-        if !missing.is_empty() {
-            return Err(format!(
+    /// The variables a configured server cannot do without.
+    const REQUIRED: [&str; 5] =
+        ["MIDAS_APPID", "MIDAS_OFFER_ID", "MIDAS_APP_KEY", "MIDAS_ACCESS_TOKEN", "MIDAS_OPENID"];
+
+    /// Whether to run against the server the `MIDAS_*` variables describe (any of them set)
+    /// rather than the local one; half a configuration is refused, naming what is missing,
+    /// instead of being silently ignored.
+    fn wants_configured_server(is_set: impl Fn(&str) -> bool) -> Result<bool, String> {
+        if !VARIABLES.into_iter().any(&is_set) {
+            return Ok(false);
+        }
+        let missing: Vec<&str> = REQUIRED.into_iter().filter(|name| !is_set(name)).collect();
+        if missing.is_empty() {
+            Ok(true)
+        } else {
+            Err(format!(
                 "{} not set; set them too, or unset every MIDAS_* variable to run against the local server",
                 missing.join(", ")
-            )
-            .into());
+            ))
         }
+    }
+
+    /// A client for the server described by the `MIDAS_*` variables.
+    fn from_environment() -> Result<Target, Failure> {
         let env = match optional("MIDAS_ENV")?.as_deref() {
             None | Some("sandbox") => Env::Sandbox,
             Some("production") => Env::Production,
@@ -293,6 +302,27 @@ mod session {
             Ok(value) => Ok(Some(value)),
             Err(VarError::NotPresent) => Ok(None),
             Err(VarError::NotUnicode(_)) => Err(format!("{name} is not UTF-8").into()),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::wants_configured_server;
+
+        /// Finding 16: a lone `MIDAS_BASE_URL` was silently ignored (the local server ran).
+        #[test]
+        fn quickstart_refuses_half_a_configuration_and_names_what_is_missing() {
+            assert_eq!(wants_configured_server(|_| false), Ok(false), "nothing set: the local server");
+            let lone_base_url = wants_configured_server(|name| name == "MIDAS_BASE_URL");
+            let missing = lone_base_url.expect_err("half a configuration is refused");
+            for name in
+                ["MIDAS_APPID", "MIDAS_OFFER_ID", "MIDAS_APP_KEY", "MIDAS_ACCESS_TOKEN", "MIDAS_OPENID"]
+            {
+                assert!(missing.contains(name), "{missing}");
+            }
+            assert!(!missing.contains("MIDAS_BASE_URL"), "{missing}");
+            let complete = |name: &str| name != "MIDAS_SESSION_KEY" && name != "MIDAS_PAYMENT_KEY";
+            assert_eq!(wants_configured_server(complete), Ok(true));
         }
     }
 }

@@ -287,3 +287,42 @@ async fn a_too_large_answer_to_a_money_call_may_have_applied() {
     assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::BodyTooLarge), "{err:?}");
     assert!(err.may_have_applied(), "{err:?}");
 }
+
+/// A token source that never answers, as a token service that hangs would.
+struct HangingToken;
+
+impl midas_api::TokenSource for HangingToken {
+    async fn token(&self) -> Result<midas_api::AccessToken, midas_api::TokenError> {
+        std::future::pending().await
+    }
+
+    async fn refresh(
+        &self,
+        _rejected: &midas_api::AccessToken,
+    ) -> Result<midas_api::AccessToken, midas_api::TokenError> {
+        std::future::pending().await
+    }
+}
+
+/// Finding 8: the token fetch counts against the call's deadline; a hanging token source
+/// cannot hold a call past it, and nothing is sent.
+#[tokio::test(start_paused = true)]
+async fn a_token_fetch_counts_against_the_calls_deadline() {
+    let config = midas_api::Config::builder("wx1234567", "12345678", Env::Sandbox)
+        .sandbox_key(midas_api::AppKey::new(midas_tests::SANDBOX_KEY).unwrap())
+        .base_url("https://midas.test")
+        .retry(RetryPolicy::default().with_deadline(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let transport = Arc::new(ScriptedTransport::new([Reply::json(PRESENT_OK)]));
+    let client = Client::with_transport(config, HangingToken, Arc::clone(&transport));
+    let started = tokio::time::Instant::now();
+    let err = client.present(&test_player(), gift()).await.unwrap_err();
+    assert!(matches!(&err, Error::Token(token) if token.message().contains("deadline")), "{err:?}");
+    assert!(
+        started.elapsed() <= Duration::from_millis(301),
+        "gave up at the deadline: {:?}",
+        started.elapsed()
+    );
+    assert!(transport.sent().is_empty(), "nothing was sent");
+}
