@@ -307,10 +307,8 @@ impl SmallPay {
         }
     }
 
-    /// The string `sig` signs, or `None` when the request is refused before signing.
-    fn signing_string(&self) -> Option<String> {
-        let request = self.request();
-        let envelope = self.envelope();
+    /// Validates and signs the request as the client would (production key, no session key).
+    fn prepare(&self) -> Result<midas_api::Prepared, midas_api::ValidationError> {
         let key = AppKey::new(PRODUCTION_KEY).expect("not empty");
         let token = AccessToken::new("t").expect("not empty");
         let input = SignInput {
@@ -318,10 +316,15 @@ impl SmallPay {
             app_key: &key,
             session_key: None,
             access_token: &token,
-            envelope,
+            envelope: self.envelope(),
         };
-        prepare(&request, &input).ok()?;
-        Some(midas_api::sign::masked_signed(&request, &envelope, Pay::PATH, None).sig)
+        prepare(&self.request(), &input)
+    }
+
+    /// The string `sig` signs, or `None` when the request is refused before signing.
+    fn signing_string(&self) -> Option<String> {
+        self.prepare().ok()?;
+        Some(midas_api::sign::masked_signed(&self.request(), &self.envelope(), Pay::PATH, None).sig)
     }
 }
 
@@ -341,16 +344,7 @@ fn signing_is_injective_text_moved_across_a_field_boundary_is_refused() {
         app_remark: None,
     };
     for (case, field) in [(&ios, "pay_item"), (&android, "pf")] {
-        let key = AppKey::new(PRODUCTION_KEY).expect("not empty");
-        let token = AccessToken::new("t").expect("not empty");
-        let input = SignInput {
-            env: Env::Production,
-            app_key: &key,
-            session_key: None,
-            access_token: &token,
-            envelope: case.envelope(),
-        };
-        let err = prepare(&case.request(), &input).expect_err("a value with `&` or `=` is refused");
+        let err = case.prepare().expect_err("a value with `&` or `=` is refused");
         assert_eq!((err.field(), err.rule()), (field, &Rule::NoPairSeparators));
     }
 }
