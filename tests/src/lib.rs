@@ -94,7 +94,7 @@ impl Transport for ScriptedTransport {
 }
 
 /// The path of a vector file in `tests/vectors/` (a byte-identical copy of the shared vectors;
-/// `.ci/run` checks the copy against `../shared/vectors` when that folder exists).
+/// `.ci/run` checks the copy against the shared vectors when they sit beside the checkout).
 pub fn vector_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors").join(name)
 }
