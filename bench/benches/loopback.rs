@@ -16,10 +16,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use midas_api::{
-    Client, Config, Env, Envelope, GetBalance, MidasRequest, Player, ReqwestTransport, SessionKey, SignInput,
-    StaticToken, prepare,
-};
+use midas_api::{Client, Config, Env, GetBalance, Player, ReqwestTransport, SessionKey, StaticToken};
 use midas_emulator::Emulator;
 
 const OPENID: &str = "odkx20ENSNa2w5y3g_qOkOvBNM1g";
@@ -48,32 +45,12 @@ impl Setup {
         let player = Player::new(OPENID).with_session_key(session_key.clone());
         let token = emulator.access_token();
 
-        // The bare contender's body: the same request, signed once, for the same player.
-        let envelope = Envelope {
-            appid: emulator.appid(),
-            offer_id: emulator.offer_id(),
-            openid: OPENID,
-            ts: unix_now(),
-            zone_id: player.zone_id(),
-            pf: player.pf(),
-            user_ip: None,
-        };
-        let input = SignInput {
-            env: Env::Sandbox,
-            app_key: emulator.sandbox_key(),
-            session_key: Some(&session_key),
-            access_token: &token,
-            envelope,
-        };
-        let body = prepare(&GetBalance {}, &input).unwrap().body.leak();
-        let url = format!(
-            "{}{}?access_token={}",
-            emulator.base_url(),
-            GetBalance::path(Env::Sandbox),
-            token.expose_secret()
-        );
-
         let client = Client::new(config, StaticToken::new(token)).unwrap();
+        // The bare contender's request: the same call, signed once, for the same player — the
+        // client's own dry run.
+        let dry_run = client.prepare(&player, &GetBalance {}).await.unwrap();
+        let url = dry_run.url.expose().to_owned();
+        let body = dry_run.body.leak();
         Self { _emulator: emulator, client, player, bare: reqwest::Client::new(), url, body }
     }
 
@@ -157,9 +134,4 @@ async fn interleaved_medians(setup: &Setup) -> [f64; 2] {
         samples.sort_by(f64::total_cmp);
         samples[samples.len() / 2]
     })
-}
-
-fn unix_now() -> i64 {
-    let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
-    i64::try_from(elapsed.as_secs()).unwrap()
 }

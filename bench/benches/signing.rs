@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use hmac::{Hmac, KeyInit, Mac};
 use midas_api::{
-    AccessToken, AppKey, Env, Envelope, Hex64, MidasRequest, Pay, Present, SessionKey, SignInput, prepare,
+    AccessToken, AppKey, CallContext, Env, Hex64, MidasRequest, Pay, Present, SessionKey, prepare,
 };
 use serde_json::Value;
 use sha2::Sha256;
@@ -65,7 +65,7 @@ struct Case<'v, R> {
     name: &'static str,
     vector: &'v Value,
     request: R,
-    envelope: Envelope<'v>,
+    envelope: Ids<'v>,
     app_key: AppKey,
     session_key: SessionKey,
     access_token: AccessToken,
@@ -90,7 +90,7 @@ impl<'v, R: MidasRequest + NaiveFields> Case<'v, R> {
             .and_then(|all| all.iter().find(|vector| vector["name"] == name))
             .unwrap_or_else(|| panic!("the vector file has no {name:?}"));
         let params = &vector["params"];
-        let envelope = Envelope {
+        let envelope = Ids {
             appid: text(params, "appid"),
             offer_id: text(params, "offer_id"),
             openid: text(params, "openid"),
@@ -118,13 +118,20 @@ impl<'v, R: MidasRequest + NaiveFields> Case<'v, R> {
         }
     }
 
-    fn input(&self) -> SignInput<'_> {
-        SignInput {
+    fn input(&self) -> CallContext<'_> {
+        let Ids { appid, offer_id, openid, ts, zone_id, pf, user_ip } = self.envelope;
+        CallContext {
+            appid,
+            offer_id,
+            openid,
+            zone_id,
+            pf,
+            user_ip,
             env: Env::Production,
+            ts,
             app_key: &self.app_key,
             session_key: Some(&self.session_key),
-            access_token: &self.access_token,
-            envelope: self.envelope,
+            access_token: Some(&self.access_token),
         }
     }
 
@@ -138,8 +145,13 @@ impl<'v, R: MidasRequest + NaiveFields> Case<'v, R> {
 
         let prepared = prepare(&self.request, &self.input()).unwrap();
         assert_eq!(prepared.path, text(self.vector, "uri"), "{}: path", self.name);
-        assert_eq!(prepared.sig.as_str(), sig, "{}: prepare sig", self.name);
-        assert_eq!(prepared.mp_sig.as_ref().map(Hex64::as_str), Some(mp_sig), "{}: mp_sig", self.name);
+        assert_eq!(prepared.app_signature.as_str(), sig, "{}: prepare sig", self.name);
+        assert_eq!(
+            prepared.player_signature.as_ref().map(Hex64::as_str),
+            Some(mp_sig),
+            "{}: mp_sig",
+            self.name
+        );
         let body: Value = serde_json::from_slice(&prepared.body).unwrap();
         let mut expected = self.vector["params"].clone();
         expected["sig"] = sig.into();
@@ -239,11 +251,23 @@ impl NaiveFields for Pay {
     }
 }
 
+/// The vector's ids, as the naive signer reads them.
+#[derive(Clone, Copy)]
+struct Ids<'v> {
+    appid: &'v str,
+    offer_id: &'v str,
+    openid: &'v str,
+    ts: i64,
+    zone_id: &'v str,
+    pf: &'v str,
+    user_ip: Option<&'v str>,
+}
+
 /// Signing as most SDKs do it: a sorted map of strings, `format!` per pair, join, HMAC keyed
 /// on the spot, hex, and the map serialized as the body (numbers as strings, as such SDKs do).
 fn naive(
     request: &impl NaiveFields,
-    envelope: &Envelope<'_>,
+    envelope: &Ids<'_>,
     path: &str,
     app_key: &str,
     session_key: &str,

@@ -5,19 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use midas_core::{
-    AccessToken, ApiErrorKind, ApiUrl, AppKey, BodyEnvelope, BodySignInput, BodySignedRequest, Envelope,
-    Error, HttpRequest, MaskedSigned, Method, MidasRequest, Scheme, SignInput, TokenError, Transport,
-    TransportError, TransportErrorKind, decode, prepare, prepare_body, sign, validate_body,
+    AccessToken, ApiErrorKind, ApiUrl, AppKey, CallContext, Error, HttpRequest, Method, MidasRequest, Scheme,
+    TokenError, Transport, TransportError, TransportErrorKind, decode, prepare, validate,
 };
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::endpoints::{
-    CancelPay, CancelPayResponse, GetBalance, GetBalanceResponse, Pay, PayResponse, Present, PresentResponse,
-};
 use crate::player::Player;
 use crate::retry::{self, Decision};
 use crate::token::TokenSource;
+use crate::v1::{
+    CancelPay, CancelPayResponse, GetBalance, GetBalanceResponse, Pay, PayResponse, Present, PresentResponse,
+};
 
 /// Sends Midas calls: validates, signs, sends through its [`Transport`], decodes, and retries
 /// by its [`RetryPolicy`](crate::RetryPolicy) with the same `bill_no` on every attempt.
@@ -98,52 +97,53 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         self.call(player, &request).await
     }
 
-    /// Sends any request declared with `#[midas_api]`.
+    /// Sends any request declared with `#[midas_api]`, whatever its generation.
     ///
     /// Validation runs first; a refused value returns its [`ValidationError`](crate::ValidationError)
-    /// and nothing is sent. Failures that leave the outcome open (busy, timeouts, dropped
-    /// connections, 5xx, unreadable bodies) are sent again with the same request, re-stamped
-    /// and re-signed; a refused token is refreshed once. "Order exists" after such an attempt
-    /// is reported as [`Error::AlreadyProcessed`].
+    /// and nothing is sent, not even a token fetch. Each attempt is stamped, signed by the
+    /// request's scheme and sent. Failures that leave the outcome open (busy, timeouts,
+    /// dropped connections, 5xx, unreadable bodies) are sent again with the same request and
+    /// order id, re-stamped and re-signed; a refused token is refreshed once. "This operation
+    /// already succeeded" after such an attempt is reported as [`Error::AlreadyProcessed`]
+    /// once the order is confirmed where the generation can look it up.
     pub async fn call<R: MidasRequest + Sync>(
         &self,
         player: &Player,
         request: &R,
     ) -> Result<R::Response, Error> {
-        let app_key = self.inner.config.app_key()?;
+        let app_key = self.inner.config.key(R::SCHEME)?;
         // Refuse bad input before anything leaves the process, a token fetch included.
-        self.envelope(player, 0).validate()?;
-        request.validate()?;
-        self.drive(
-            R::API,
-            request.bill_no(),
-            |token, remaining| async move { self.attempt(player, request, app_key, &token, remaining).await },
-            // Midas 1.0 cannot look an order up.
-            |_, _| async { Ok(None) },
-        )
-        .await
-    }
-
-    /// Sends any Midas 2.0 or xpay request declared with `#[midas_api(scheme = ..)]`: the body
-    /// is serialized once, `pay_sig` (and `signature` where the API requires it) are computed
-    /// over those exact bytes, and those bytes are sent. Same validation and retry rules as
-    /// [`Self::call`], keyed on the request's order id.
-    pub async fn call_body_signed<R: BodySignedRequest + Sync>(
-        &self,
-        player: &Player,
-        request: &R,
-    ) -> Result<R::Response, Error> {
-        let app_key = self.inner.config.payment_key()?;
-        validate_body(request, &self.body_input(player, app_key, 0))?;
+        validate(request, &self.context(player, app_key, None, 0))?;
         self.drive(
             R::API,
             request.order_id(),
-            |token, remaining| async move { self.attempt_body(player, request, app_key, &token, remaining).await },
+            |token, remaining| async move { self.attempt(player, request, app_key, &token, remaining).await },
             |token, remaining| async move { self.look_up(player, request, app_key, &token, remaining).await },
         )
         .await
     }
 
+    /// What [`Self::call`] would send for `request` now: the HTTP request with its URL (the
+    /// token shown as `***` in `Display` and `Debug`) and its body, signed — a dry run, nothing
+    /// is sent. The token comes from the client's token source.
+    ///
+    /// ```no_run
+    /// # async fn run(client: midas_api::Client<midas_api::ReqwestTransport, midas_api::StaticToken>)
+    /// # -> Result<(), midas_api::Error> {
+    /// use midas_api::{Player, Present};
+    /// let request = Present { bill_no: "gift-0001".into(), present_counts: 10 };
+    /// let dry_run = client.prepare(&Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g"), &request).await?;
+    /// println!("{dry_run}"); // POST https://api.weixin.qq.com/cgi-bin/midas/sandbox/present?access_token=*** {"appid":…}
+    /// # Ok(()) }
+    /// ```
+    pub async fn prepare<R: MidasRequest>(&self, player: &Player, request: &R) -> Result<DryRun, Error> {
+        let app_key = self.inner.config.key(R::SCHEME)?;
+        validate(request, &self.context(player, app_key, None, 0))?;
+        let token = self.inner.tokens.token().await?;
+        let context = self.context(player, app_key, Some(&token), self.clock.now_unix());
+        let prepared = prepare(request, &context)?;
+        Ok(DryRun { url: prepared.url(&self.inner.config.base_url, &token), body: prepared.body })
+    }
     /// Runs attempts under the retry policy: one place decides what happens after a failure.
     ///
     /// `attempt` gets its own copy of the token (a short string), so its future borrows only
@@ -226,8 +226,9 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
 
     /// Whether the order Midas says exists under `request`'s order id is this request's: Midas
     /// 2.0 by `queryorderinfo` among the player's orders (it carries no amount), xpay by
-    /// `query_order` among the player's orders with the same amount. One attempt, no retry.
-    async fn look_up<R: BodySignedRequest>(
+    /// `query_order` among the player's orders with the same amount; Midas 1.0 has no lookup
+    /// (`None`). One attempt, no retry. A new generation with a lookup adds its arm here.
+    async fn look_up<R: MidasRequest>(
         &self,
         player: &Player,
         request: &R,
@@ -236,10 +237,13 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         remaining: Duration,
     ) -> Result<Option<bool>, Error> {
         let Some(key) = request.order_id() else { return Ok(None) };
+        if !R::SCHEME.signs_the_body() {
+            return Ok(None);
+        }
         match R::SCHEME {
-            Scheme::GameV2 => {
+            Scheme::V2 => {
                 let query = crate::v2::QueryOrder { out_trade_no: key.to_owned(), biz_id: 1 };
-                match self.attempt_body(player, &query, app_key, token, remaining).await {
+                match self.attempt(player, &query, app_key, token, remaining).await {
                     Ok(order) => Ok(Some(order.out_trade_no == key)),
                     // 90019: no order of this player has the id, so another order holds it.
                     Err(Error::Api(api)) if api.kind() == ApiErrorKind::OrderNotFound => Ok(Some(false)),
@@ -248,7 +252,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             }
             Scheme::Xpay => {
                 let query = crate::xpay::QueryOrder { order_id: key.to_owned() };
-                let found = self.attempt_body(player, &query, app_key, token, remaining).await?.order;
+                let found = self.attempt(player, &query, app_key, token, remaining).await?.order;
                 let same_amount = request.amount().is_none_or(|amount| found.order_fee == Some(amount));
                 Ok(Some(found.order_id == key && same_amount))
             }
@@ -256,24 +260,33 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         }
     }
 
-    fn body_input<'a>(&'a self, player: &'a Player, app_key: &'a AppKey, ts: i64) -> BodySignInput<'a> {
+    /// The call context of `player` in the configured environment.
+    fn context<'a>(
+        &'a self,
+        player: &'a Player,
+        app_key: &'a AppKey,
+        access_token: Option<&'a AccessToken>,
+        ts: i64,
+    ) -> CallContext<'a> {
         let config = &self.inner.config;
-        BodySignInput {
+        CallContext {
+            appid: &config.appid,
+            offer_id: &config.offer_id,
+            openid: player.openid(),
+            zone_id: player.zone_id(),
+            pf: player.pf(),
+            user_ip: player.user_ip(),
+            env: config.env,
+            ts,
             app_key,
             session_key: player.session_key(),
-            envelope: BodyEnvelope {
-                openid: player.openid(),
-                offer_id: &config.offer_id,
-                ts,
-                zone_id: player.zone_id(),
-                env: config.env,
-                user_ip: player.user_ip(),
-            },
+            access_token,
         }
     }
 
-    /// One body-signed attempt: stamp, serialize once, sign those bytes, send them, decode.
-    async fn attempt_body<R: BodySignedRequest>(
+    /// One attempt: stamp, prepare (validate, sign by the scheme, write the body), send,
+    /// decode. A signature rejection carries what was signed, masked.
+    async fn attempt<R: MidasRequest>(
         &self,
         player: &Player,
         request: &R,
@@ -281,38 +294,18 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         token: &AccessToken,
         remaining: Duration,
     ) -> Result<R::Response, Error> {
-        let config = &self.inner.config;
-        let input = self.body_input(player, app_key, self.clock.now_unix());
-        let prepared = prepare_body(request, &input)?;
-        let mut url = ApiUrl::new(&config.base_url, R::PATH, token);
-        match (R::SCHEME, &prepared.signature) {
-            (Scheme::GameV2, Some(signature)) => {
-                url.query("signature", signature.as_str()).query("sig_method", "hmac_sha256");
-                url.query("pay_sig", prepared.pay_sig.as_str());
-            }
-            (_, signature) => {
-                url.query("pay_sig", prepared.pay_sig.as_str());
-                if let Some(signature) = signature {
-                    url.query("signature", signature.as_str());
-                }
-            }
-        }
+        let context = self.context(player, app_key, Some(token), self.clock.now_unix());
+        let prepared = prepare(request, &context)?;
+        let url = prepared.url(&self.inner.config.base_url, token);
         let body = self.send(url, prepared.body, remaining).await?;
         let key = R::KEY_NAME.zip(request.order_id());
         decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code), key).map_err(
             |error| match error {
                 Error::Api(api) if api.kind().is_signature_rejection() => {
-                    // What was signed holds no secret: the path and the body. The body is rebuilt
-                    // (same stamp, same bytes) only on this rare path.
-                    let signed = prepare_body(request, &input).map(|again| {
-                        let text = String::from_utf8_lossy(&again.body).into_owned();
-                        MaskedSigned {
-                            sig: format!("{}&{text}", R::PATH),
-                            mp_sig: again.signature.map(|_| text),
-                        }
-                    });
-                    match signed {
-                        Ok(signed) => Error::Api(api.with_signed(signed)),
+                    // What was signed, masked: prepared again (same stamp, same bytes) only on this
+                    // rare path, so the attempt sends its body without a copy.
+                    match prepare(request, &context) {
+                        Ok(again) => Error::Api(api.with_signed(again.masked(request, &context))),
                         Err(_) => Error::Api(api),
                     }
                 }
@@ -326,16 +319,9 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         if remaining.is_zero() {
             return Err(TransportError::new(TransportErrorKind::Timeout, "the call's deadline passed").into());
         }
-        let config = &self.inner.config;
         // The URL shows `access_token=***`; the body holds no secret but is not logged anyway.
         tracing::debug!(url = %url, body_len = body.len(), "midas request");
-        let http = HttpRequest {
-            method: Method::Post,
-            url,
-            body,
-            timeout: config.timeout.min(remaining),
-            max_response_bytes: config.max_response_bytes,
-        };
+        let http = self.http_request(url, body, self.inner.config.timeout.min(remaining));
         let response = self.inner.transport.send(http).await?;
         if !(200..300).contains(&response.status) {
             let message = status_message(&response.body);
@@ -344,53 +330,37 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         Ok(response.body)
     }
 
-    fn envelope<'a>(&'a self, player: &'a Player, ts: i64) -> Envelope<'a> {
-        let config = &self.inner.config;
-        Envelope {
-            appid: &config.appid,
-            offer_id: &config.offer_id,
-            openid: player.openid(),
-            ts,
-            zone_id: player.zone_id(),
-            pf: player.pf(),
-            user_ip: player.user_ip(),
+    /// The POST of a call.
+    fn http_request(&self, url: ApiUrl, body: Vec<u8>, timeout: Duration) -> HttpRequest {
+        HttpRequest {
+            method: Method::Post,
+            url,
+            body,
+            timeout,
+            max_response_bytes: self.inner.config.max_response_bytes,
         }
     }
+}
 
-    /// One attempt: stamp, sign, send, decode.
-    async fn attempt<R: MidasRequest>(
-        &self,
-        player: &Player,
-        request: &R,
-        app_key: &AppKey,
-        token: &AccessToken,
-        remaining: Duration,
-    ) -> Result<R::Response, Error> {
-        let config = &self.inner.config;
-        let envelope = self.envelope(player, self.clock.now_unix());
-        let input = SignInput {
-            env: config.env,
-            app_key,
-            session_key: player.session_key(),
-            access_token: token,
-            envelope,
-        };
-        let prepared = prepare(request, &input)?;
-        let url = ApiUrl::new(&config.base_url, prepared.path, token);
-        let body = self.send(url, prepared.body, remaining).await?;
-        let key = R::KEY_NAME.zip(request.bill_no());
-        decode::<R::Response>(R::API, &body, R::classify, key).map_err(|error| match error {
-            Error::Api(api) if api.kind().is_signature_rejection() => {
-                let masked = sign::masked_signed(
-                    request,
-                    &envelope,
-                    prepared.path,
-                    prepared.mp_sig.map(|_| &prepared.sig),
-                );
-                Error::Api(api.with_signed(masked))
-            }
-            other => other,
-        })
+/// What a call would send: [`Client::prepare`]'s dry run. `Display` shows `POST`, the URL with
+/// the token as `***`, and the body (a Midas call's body holds no secret); so does `Debug`.
+#[derive(Clone)]
+pub struct DryRun {
+    /// The URL; only [`ApiUrl::expose`] shows the token.
+    pub url: ApiUrl,
+    /// The body bytes, exactly as they would be sent (and, for Midas 2.0 and xpay, signed).
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Display for DryRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "POST {} {}", self.url, String::from_utf8_lossy(&self.body))
+    }
+}
+
+impl std::fmt::Debug for DryRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DryRun({self})")
     }
 }
 

@@ -86,6 +86,12 @@ impl Config {
         &self.retry
     }
 
+    /// The key that signs for the app in `scheme` and the configured environment: the Midas
+    /// app key for Midas 1.0, the virtual-payment AppKey for the others.
+    pub(crate) fn key(&self, scheme: midas_core::Scheme) -> Result<&AppKey, ValidationError> {
+        if scheme.signs_the_body() { self.payment_key() } else { self.app_key() }
+    }
+
     /// The app key of the configured environment.
     pub(crate) fn app_key(&self) -> Result<&AppKey, ValidationError> {
         let (key, field) = match self.env {

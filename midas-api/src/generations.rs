@@ -1,4 +1,5 @@
-//! The Midas 2.0 and xpay calls, beside the 1.0 calls of [`Client`].
+//! The Midas 2.0 and xpay calls, beside the Midas 1.0 calls of [`Client`]. Each is one line over
+//! [`Client::call`]: the generation is the request's data, not another path.
 
 use midas_core::{Error, Transport};
 
@@ -10,7 +11,7 @@ use crate::{v2, xpay};
 /// The Midas 2.0 calls of a client: `client.v2().pay(..)`. Same validation and retry rules as
 /// the 1.0 calls, keyed on each request's `bill_no`.
 #[derive(Debug)]
-pub struct GameV2<'a, T, K> {
+pub struct V2<'a, T, K> {
     client: &'a Client<T, K>,
 }
 
@@ -23,8 +24,8 @@ pub struct Xpay<'a, T, K> {
 
 impl<T: Transport, K: TokenSource> Client<T, K> {
     /// The Midas 2.0 (`/wxa/game/*`) calls.
-    pub fn v2(&self) -> GameV2<'_, T, K> {
-        GameV2 { client: self }
+    pub fn v2(&self) -> V2<'_, T, K> {
+        V2 { client: self }
     }
 
     /// The xpay (`/xpay/*`) calls.
@@ -33,15 +34,15 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     }
 }
 
-impl<T: Transport, K: TokenSource> GameV2<'_, T, K> {
+impl<T: Transport, K: TokenSource> V2<'_, T, K> {
     /// `pay_v2.getBalance`.
     pub async fn get_balance(&self, player: &Player) -> Result<v2::BalanceResponse, Error> {
-        self.client.call_body_signed(player, &v2::GetBalance {}).await
+        self.client.call(player, &v2::GetBalance {}).await
     }
 
     /// `pay_v2.pay`.
     pub async fn pay(&self, player: &Player, request: v2::Pay) -> Result<v2::PayResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `pay_v2.cancelPay` (partial refunds allowed).
@@ -50,12 +51,12 @@ impl<T: Transport, K: TokenSource> GameV2<'_, T, K> {
         player: &Player,
         request: v2::CancelPay,
     ) -> Result<v2::CancelPayResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `pay_v2.present`.
     pub async fn present(&self, player: &Player, request: v2::Present) -> Result<v2::PresentResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `pay_v2.queryOrder`.
@@ -64,14 +65,14 @@ impl<T: Transport, K: TokenSource> GameV2<'_, T, K> {
         player: &Player,
         request: v2::QueryOrder,
     ) -> Result<v2::QueryOrderResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 }
 
 impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
     /// `query_user_balance`.
     pub async fn query_user_balance(&self, player: &Player) -> Result<xpay::UserBalanceResponse, Error> {
-        self.client.call_body_signed(player, &xpay::QueryUserBalance {}).await
+        self.client.call(player, &xpay::QueryUserBalance {}).await
     }
 
     /// `currency_pay`.
@@ -80,7 +81,7 @@ impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
         player: &Player,
         request: xpay::CurrencyPay,
     ) -> Result<xpay::CurrencyPayResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `cancel_currency_pay`.
@@ -89,7 +90,7 @@ impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
         player: &Player,
         request: xpay::CancelCurrencyPay,
     ) -> Result<xpay::CancelCurrencyPayResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `present_currency`.
@@ -98,7 +99,7 @@ impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
         player: &Player,
         request: xpay::PresentCurrency,
     ) -> Result<xpay::PresentCurrencyResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `query_order`.
@@ -107,7 +108,7 @@ impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
         player: &Player,
         request: xpay::QueryOrder,
     ) -> Result<xpay::QueryOrderResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 
     /// `notify_provide_goods` (the player's openid is not sent).
@@ -116,6 +117,6 @@ impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
         player: &Player,
         request: xpay::NotifyProvideGoods,
     ) -> Result<xpay::NotifyProvideGoodsResponse, Error> {
-        self.client.call_body_signed(player, &request).await
+        self.client.call(player, &request).await
     }
 }

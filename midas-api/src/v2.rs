@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::midas_api;
 
 /// `pay_v2.getBalance`: the player's balance and totals.
-#[midas_api(scheme = "game_v2", path = "/wxa/game/getbalance", response = BalanceResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/getbalance", response = BalanceResponse)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GetBalance {}
 
@@ -36,7 +36,7 @@ pub struct BalanceResponse {
 }
 
 /// `pay_v2.pay`: deduct coins. `bill_no` is kept across retries (idempotent for 48 hours).
-#[midas_api(scheme = "game_v2", path = "/wxa/game/pay", response = PayResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/pay", response = PayResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pay {
     /// Coins to deduct; more than zero.
@@ -65,7 +65,7 @@ pub struct PayResponse {
 
 /// `pay_v2.cancelPay`: refund (part of) a deduction. Several partial refunds may follow one
 /// pay, each with its own new `bill_no`, as long as they add up to at most the paid amount.
-#[midas_api(scheme = "game_v2", path = "/wxa/game/cancelpay", response = CancelPayResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/cancelpay", response = CancelPayResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelPay {
     /// The `bill_no` of the pay to refund.
@@ -91,7 +91,7 @@ pub struct CancelPayResponse {
 }
 
 /// `pay_v2.present`: gift coins.
-#[midas_api(scheme = "game_v2", path = "/wxa/game/present", response = PresentResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/present", response = PresentResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Present {
     /// Coins to gift; more than zero.
@@ -113,7 +113,7 @@ pub struct PresentResponse {
 }
 
 /// `pay_v2.queryOrder` (`/wxa/game/queryorderinfo`): the state of an order.
-#[midas_api(scheme = "game_v2", path = "/wxa/game/queryorderinfo", response = QueryOrderResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/queryorderinfo", response = QueryOrderResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryOrder {
     /// The order number to look up.

@@ -233,26 +233,6 @@ pub enum ApiErrorKind {
 }
 
 impl ApiErrorKind {
-    /// The meaning of a Midas 1.0 (`/cgi-bin/midas/*`) errcode.
-    pub const fn midas_v1(errcode: i64) -> Self {
-        match errcode {
-            -1 => Self::Busy,
-            90000 => Self::OrderNotFound,
-            90009 => Self::MpSigRejected,
-            90010 => Self::SessionExpired,
-            90011 => Self::SigRejected,
-            90012 => Self::OrderExists,
-            90013 => Self::InsufficientBalance,
-            90014 => Self::AlreadyConfirmed,
-            90015 => Self::AlreadyRolledBack,
-            90016 => Self::OrderInProgress,
-            90017 => Self::NoPermission,
-            90018 => Self::InvalidParameter,
-            40001 | 40014 | 42001 => Self::TokenInvalid,
-            _ => Self::Other,
-        }
-    }
-
     /// The meaning of an errcode of the login APIs (`code2session`, `checksession`).
     pub const fn auth(errcode: i64) -> Self {
         match errcode {

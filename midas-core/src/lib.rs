@@ -9,34 +9,32 @@
 //! Services depend on `midas-api`, which re-exports what they need from here.
 
 mod body;
-mod body_request;
 pub mod body_signed;
+mod context;
 mod env;
-mod envelope;
 mod error;
 mod pairs;
 mod prepare;
 mod request;
 mod response;
 pub mod rules;
+mod scheme;
 mod secret;
 pub mod sign;
 mod transport;
 pub mod verify;
 
 pub use body::{JsonObject, JsonValue, write_json_string};
-pub use body_request::{
-    BodyEnvelope, BodySignInput, BodySignedRequest, PreparedBody, Scheme, prepare_body, validate_body,
-};
+pub use context::CallContext;
 pub use env::Env;
-pub use envelope::Envelope;
 pub use error::{
     ApiError, ApiErrorKind, DecodeError, Error, MaskedSigned, Rule, TokenError, TransportError,
     TransportErrorKind, ValidationError,
 };
-pub use prepare::{Prepared, SignInput, prepare};
+pub use prepare::{PreparedCall, prepare, validate};
 pub use request::{MidasRequest, MpExtra};
 pub use response::{bool_or_int, decode};
+pub use scheme::Scheme;
 pub use secret::{AccessToken, AppKey, AppSecret, SessionKey};
 pub use sign::{Hex64, Params, SignSink, SignValue};
 pub use transport::{ApiUrl, HttpRequest, HttpResponse, Method, Transport};

@@ -1,64 +1,137 @@
-//! The per-call preparation of a Midas 1.0 request that the client runs before the network:
-//! validate, sign, write the body.
+//! One preparation for every generation: validate, sign by the request's [`Scheme`], write the
+//! body — all the client does before the network, with one heap allocation (the body).
 
 use crate::body::{JsonObject, SHORT_SLACK};
+use crate::body_signed::{pay_sig, signature};
 use crate::request::MidasRequest;
 use crate::sign::{self, Hex64};
-use crate::{AccessToken, AppKey, Env, Envelope, SessionKey, ValidationError};
+use crate::{AccessToken, ApiUrl, CallContext, MaskedSigned, Rule, Scheme, ValidationError};
 
-/// Everything besides the request that signing needs.
-#[derive(Clone, Copy, Debug)]
-pub struct SignInput<'a> {
-    /// The environment; it picks the path and must match `app_key`.
-    pub env: Env,
-    /// The app key of `env`.
-    pub app_key: &'a AppKey,
-    /// The player's session key; `mp_sig` is sent exactly when it is given.
-    pub session_key: Option<&'a SessionKey>,
-    /// The access token, signed into `mp_sig`.
-    pub access_token: &'a AccessToken,
-    /// The common parameters.
-    pub envelope: Envelope<'a>,
+/// Checks everything [`prepare`] checks, without signing: the envelope the generation sends,
+/// the request's rules, the session key an API with the player's signature needs, and the
+/// token Midas 1.0 signs into `mp_sig`. The client runs it before fetching a token (with
+/// `access_token: None`).
+pub fn validate<R: MidasRequest + ?Sized>(
+    request: &R,
+    context: &CallContext<'_>,
+) -> Result<(), ValidationError> {
+    R::validate_envelope(context)?;
+    request.validate()?;
+    if R::USER_SIGNATURE && context.session_key.is_none() {
+        return Err(ValidationError::new("session_key", Rule::Required));
+    }
+    Ok(())
 }
 
-/// A request ready to send: path, both signatures and the body bytes.
+/// A call ready to send: the path, the body bytes, and the signatures. Where the signatures
+/// go is the scheme's: in the body for Midas 1.0 (already written there), in the query for
+/// the others ([`Self::url`] puts them there).
 #[derive(Clone, Debug)]
-pub struct Prepared {
-    /// The path called (equal to the signed `org_loc`).
+pub struct PreparedCall {
+    /// The generation.
+    pub scheme: Scheme,
+    /// The path called (Midas 1.0: also the signed `org_loc`).
     pub path: &'static str,
-    /// The `sig` in the body.
-    pub sig: Hex64,
-    /// The `mp_sig` in the body, when a session key was given.
-    pub mp_sig: Option<Hex64>,
-    /// The JSON body.
+    /// The app's signature: `sig` (Midas 1.0) or `pay_sig`.
+    pub app_signature: Hex64,
+    /// The player's signature, when made: `mp_sig` (Midas 1.0) or `signature`.
+    pub player_signature: Option<Hex64>,
+    /// The JSON body, exactly as signed (Midas 2.0, xpay) and sent.
     pub body: Vec<u8>,
 }
 
-/// Validates, signs and writes the body of `request`: the whole per-call work before the
-/// network, with one heap allocation (the body).
+impl PreparedCall {
+    /// The query parameters of the scheme beside `access_token`, in the documented order.
+    pub fn query(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let app = ("pay_sig", self.app_signature.as_str());
+        let player = self.player_signature.as_ref().map(|player| ("signature", player.as_str()));
+        let (first, second, third) = match self.scheme {
+            Scheme::V1 => (None, None, None),
+            // Midas 2.0: signature, sig_method, pay_sig.
+            Scheme::V2 => (player, player.map(|_| ("sig_method", "hmac_sha256")), Some(app)),
+            Scheme::Xpay => (Some(app), player, None),
+        };
+        first.into_iter().chain(second).chain(third)
+    }
+
+    /// The URL: `base_url` + path + `access_token` (masked when shown) + the scheme's query.
+    pub fn url(&self, base_url: &str, token: &AccessToken) -> ApiUrl {
+        let mut url = ApiUrl::new(base_url, self.path, token);
+        for (name, value) in self.query() {
+            url.query(name, value);
+        }
+        url
+    }
+
+    /// What was signed, with every secret shown as `***`: what to look at when a signature is
+    /// rejected. Midas 1.0 renders its signing strings again (this rare path allocates); the
+    /// others signed the path and the body, which hold no secret.
+    pub fn masked<R: MidasRequest + ?Sized>(&self, request: &R, context: &CallContext<'_>) -> MaskedSigned {
+        if self.scheme.signs_the_body() {
+            let text = String::from_utf8_lossy(&self.body).into_owned();
+            let sig = format!("{}&{text}", self.path);
+            return MaskedSigned { sig, mp_sig: self.player_signature.map(|_| text) };
+        }
+        let sig = self.player_signature.map(|_| &self.app_signature);
+        sign::masked_signed(request, context, self.path, sig)
+    }
+}
+
+/// Validates, signs and writes the body of `request` by its scheme: Midas 1.0 signs the
+/// sorted pairs and writes `sig`/`mp_sig` into the body; Midas 2.0 and xpay write the body
+/// once and sign exactly those bytes.
 pub fn prepare<R: MidasRequest + ?Sized>(
     request: &R,
-    input: &SignInput<'_>,
-) -> Result<Prepared, ValidationError> {
-    input.envelope.validate()?;
-    request.validate()?;
-    let path = R::path(input.env);
-    let envelope = &input.envelope;
-    let (sig, params_len) = sign::sig_measured(request, envelope, path, input.app_key);
-    let mp_sig = input
-        .session_key
-        .map(|session_key| sign::mp_sig(request, envelope, path, input.access_token, &sig, session_key));
+    context: &CallContext<'_>,
+) -> Result<PreparedCall, ValidationError> {
+    validate(request, context)?;
+    let path = R::path(context.env);
+    match R::SCHEME {
+        Scheme::V1 => prepare_pairs(request, context, path),
+        Scheme::V2 | Scheme::Xpay => Ok(prepare_body(request, context, path)),
+    }
+}
 
+/// Midas 1.0: `sig` over the sorted pairs, `mp_sig` when a session key is given, both
+/// written into the body after the fields.
+fn prepare_pairs<R: MidasRequest + ?Sized>(
+    request: &R,
+    context: &CallContext<'_>,
+    path: &'static str,
+) -> Result<PreparedCall, ValidationError> {
+    let (sig, params_len) = sign::sig_measured(request, context, path, context.app_key);
+    let mp_sig = match (context.session_key, context.access_token) {
+        (Some(session_key), Some(token)) => {
+            Some(sign::mp_sig(request, context, path, token, &sig, session_key))
+        }
+        (Some(_), None) => return Err(ValidationError::new("access_token", Rule::Required)),
+        (None, _) => None,
+    };
     let mut body = Vec::with_capacity(body_capacity(params_len));
     let mut object = JsonObject::new(&mut body);
-    envelope.write_body_fields(&mut object);
-    request.write_body_fields(&mut object);
+    request.write_body(context, &mut object);
     object.field_literal(b",\"sig\":", &sig);
     if let Some(mp_sig) = &mp_sig {
         object.field_literal(b",\"mp_sig\":", mp_sig);
     }
     object.finish();
-    Ok(Prepared { path, sig, mp_sig, body })
+    Ok(PreparedCall { scheme: Scheme::V1, path, app_signature: sig, player_signature: mp_sig, body })
+}
+
+/// Midas 2.0 and xpay: the body written once, `pay_sig` over `path&body`, the player's
+/// `signature` over the body where the API requires it.
+fn prepare_body<R: MidasRequest + ?Sized>(
+    request: &R,
+    context: &CallContext<'_>,
+    path: &'static str,
+) -> PreparedCall {
+    let mut body = Vec::with_capacity(256);
+    let mut object = JsonObject::new(&mut body);
+    request.write_body(context, &mut object);
+    object.finish();
+    let app_signature = pay_sig(context.app_key, path, &body);
+    let player_signature = context.session_key.filter(|_| R::USER_SIGNATURE).map(|key| signature(key, &body));
+    PreparedCall { scheme: R::SCHEME, path, app_signature, player_signature, body }
 }
 
 /// Room for the body, given the length `p` of the `k=v&…` string that `sig` signed: the body

@@ -1,13 +1,13 @@
-//! What `#[midas_api]` implements for a Midas 1.0 request struct.
+//! What `#[midas_api]` implements for a request struct, whatever its generation.
 
 use serde::de::DeserializeOwned;
 
 use crate::body::JsonObject;
 use crate::pairs::SignSink;
-use crate::{ApiErrorKind, Env, Envelope, ValidationError};
+use crate::{CallContext, Env, Scheme, ValidationError};
 
-/// The two values that join the parameters of `mp_sig` (and only of `mp_sig`). `Debug` shows
-/// the access token as `***`.
+/// The two values that join the parameters of Midas 1.0's `mp_sig` (and only of `mp_sig`).
+/// `Debug` shows the access token as `***`.
 #[derive(Clone, Copy)]
 pub struct MpExtra<'a> {
     /// The access token (also sent in the query string, never in the body).
@@ -22,45 +22,57 @@ impl core::fmt::Debug for MpExtra<'_> {
     }
 }
 
-/// A Midas 1.0 request. Implemented by `#[midas_api]`; not meant to be written by hand.
+/// A request of any generation. Implemented by `#[midas_api]`; not meant to be written by
+/// hand. The generation is data ([`Self::SCHEME`]); [`prepare`](crate::prepare()) signs by it.
 pub trait MidasRequest {
     /// The success response (without `errcode`/`errmsg`).
     type Response: DeserializeOwned;
     /// The API's name, e.g. `"present"`.
     const API: &'static str;
+    /// The generation.
+    const SCHEME: Scheme;
     /// The production path, e.g. `/cgi-bin/midas/present`.
     const PATH: &'static str;
-    /// The sandbox path, e.g. `/cgi-bin/midas/sandbox/present`.
+    /// The sandbox path: `/cgi-bin/midas/sandbox/…` in Midas 1.0, the same as [`Self::PATH`]
+    /// in the generations whose body picks the environment.
     const SANDBOX_PATH: &'static str;
-
-    /// Checks every field rule declared on the struct.
-    fn validate(&self) -> Result<(), ValidationError>;
-
-    /// The idempotency key of the request, if it has one.
-    fn bill_no(&self) -> Option<&str>;
-
+    /// Whether the API requires the player's session key (Midas 2.0, and the xpay APIs with
+    /// the player's `signature`); Midas 1.0 signs `mp_sig` whenever one is given.
+    const USER_SIGNATURE: bool;
     /// The wire name of the idempotency key, if the request has one: an answer naming another
     /// order under this name is refused.
     const KEY_NAME: Option<&'static str>;
 
-    /// Writes the signed pairs, the struct's fields merged with the envelope (and with
-    /// `access_token` and `sig` when `mp` is given), in byte-wise order of their names.
+    /// Checks every field rule declared on the struct.
+    fn validate(&self) -> Result<(), ValidationError>;
+
+    /// Checks the envelope the generation sends from `context` (the player's openid, the
+    /// zone, `user_ip` where the API requires it, …).
+    fn validate_envelope(context: &CallContext<'_>) -> Result<(), ValidationError>;
+
+    /// The idempotency key (the bill number or order id), if the request has one.
+    fn order_id(&self) -> Option<&str>;
+
+    /// The coins the request moves, when it has a field the generation calls the amount
+    /// (`amount` in Midas 2.0 and xpay). The client checks a looked-up order against it.
+    fn amount(&self) -> Option<i64>;
+
+    /// Writes the signed `k=v` pairs of Midas 1.0 — the struct's fields merged with the
+    /// envelope (and with `access_token` and `sig` when `mp` is given) in byte-wise order of
+    /// their names. The generations that sign the body write none.
     fn write_params<S: SignSink + ?Sized>(
         &self,
-        envelope: &Envelope<'_>,
+        context: &CallContext<'_>,
         mp: Option<&MpExtra<'_>>,
         sink: &mut S,
-    );
-
-    /// Writes the struct's own fields into the JSON body.
-    fn write_body_fields(&self, body: &mut JsonObject<'_>);
-
-    /// The meaning of an errcode of this API.
-    fn classify(errcode: i64) -> ApiErrorKind {
-        ApiErrorKind::midas_v1(errcode)
+    ) {
+        let _ = (context, mp, sink);
     }
 
-    /// The path of this API in `env` (also the signed `org_loc`).
+    /// Writes the JSON body: the generation's envelope, then the struct's own fields.
+    fn write_body(&self, context: &CallContext<'_>, body: &mut JsonObject<'_>);
+
+    /// The path of this API in `env` (in Midas 1.0 also the signed `org_loc`).
     fn path(env: Env) -> &'static str {
         env.pick(Self::PATH, Self::SANDBOX_PATH)
     }

@@ -11,7 +11,7 @@ use crate::pairs::suffix;
 pub use crate::pairs::{MASK, Params, SignSink, SignValue};
 use crate::request::{MidasRequest, MpExtra};
 use crate::secret::HmacSha256;
-use crate::{AccessToken, AppKey, Envelope, SessionKey};
+use crate::{AccessToken, AppKey, CallContext, SessionKey};
 
 /// A lowercase hex HMAC-SHA256, kept on the stack.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -62,23 +62,23 @@ impl core::fmt::Display for Hex64 {
 /// `access_token` and `sig`) and `&org_loc=<path>&method=POST&secret=<app key>`.
 pub fn sig<R: MidasRequest + ?Sized>(
     request: &R,
-    envelope: &Envelope<'_>,
+    context: &CallContext<'_>,
     org_loc: &str,
     app_key: &AppKey,
 ) -> Hex64 {
-    sig_measured(request, envelope, org_loc, app_key).0
+    sig_measured(request, context, org_loc, app_key).0
 }
 
 /// [`sig`], and the length of the `k=v&…` part it signed: the body carries the same pairs, so
 /// this sizes the body buffer.
 pub(crate) fn sig_measured<R: MidasRequest + ?Sized>(
     request: &R,
-    envelope: &Envelope<'_>,
+    context: &CallContext<'_>,
     org_loc: &str,
     app_key: &AppKey,
 ) -> (Hex64, usize) {
     let mut sink = MacSink::new(app_key.mac());
-    request.write_params(envelope, None, &mut sink);
+    request.write_params(context, None, &mut sink);
     let params_len = sink.written();
     suffix(&mut sink, org_loc, "secret", app_key.expose_secret());
     (sink.finish(), params_len)
@@ -88,7 +88,7 @@ pub(crate) fn sig_measured<R: MidasRequest + ?Sized>(
 /// `access_token` and `sig`, and `&org_loc=<path>&method=POST&session_key=<session key>`.
 pub fn mp_sig<R: MidasRequest + ?Sized>(
     request: &R,
-    envelope: &Envelope<'_>,
+    context: &CallContext<'_>,
     org_loc: &str,
     access_token: &AccessToken,
     sig: &Hex64,
@@ -96,7 +96,7 @@ pub fn mp_sig<R: MidasRequest + ?Sized>(
 ) -> Hex64 {
     let mut sink = MacSink::new(session_key.mac());
     let extra = MpExtra { access_token: access_token.expose_secret(), sig: sig.as_str() };
-    request.write_params(envelope, Some(&extra), &mut sink);
+    request.write_params(context, Some(&extra), &mut sink);
     suffix(&mut sink, org_loc, "session_key", session_key.expose_secret());
     sink.finish()
 }
@@ -178,13 +178,13 @@ impl SignSink for MacSink {
 /// 90011 or 90009.
 pub fn masked_signed<R: MidasRequest + ?Sized>(
     request: &R,
-    envelope: &Envelope<'_>,
+    context: &CallContext<'_>,
     org_loc: &str,
     sig: Option<&Hex64>,
 ) -> crate::MaskedSigned {
     let render = |extra: Option<&MpExtra<'_>>, secret_name: &str| {
         let mut out = Vec::with_capacity(256);
-        request.write_params(envelope, extra, &mut out);
+        request.write_params(context, extra, &mut out);
         suffix(&mut out, org_loc, secret_name, MASK);
         String::from_utf8_lossy(&out).into_owned()
     };
@@ -197,7 +197,7 @@ pub fn masked_signed<R: MidasRequest + ?Sized>(
 mod tests {
     use super::*;
     use crate::body::JsonObject;
-    use crate::{ApiErrorKind, ValidationError};
+    use crate::{Scheme, ValidationError};
 
     /// A request whose own fields sort before `access_token` and after `sig`; written by hand
     /// the way the attribute writes it.
@@ -209,22 +209,31 @@ mod tests {
     impl MidasRequest for Edges {
         type Response = ();
         const API: &'static str = "edges";
+        const SCHEME: Scheme = Scheme::V1;
         const PATH: &'static str = "/cgi-bin/midas/edges";
         const SANDBOX_PATH: &'static str = "/cgi-bin/midas/sandbox/edges";
+        const USER_SIGNATURE: bool = false;
+        const KEY_NAME: Option<&'static str> = None;
 
         fn validate(&self) -> Result<(), ValidationError> {
             Ok(())
         }
 
-        const KEY_NAME: Option<&'static str> = None;
+        fn validate_envelope(_: &CallContext<'_>) -> Result<(), ValidationError> {
+            Ok(())
+        }
 
-        fn bill_no(&self) -> Option<&str> {
+        fn order_id(&self) -> Option<&str> {
+            None
+        }
+
+        fn amount(&self) -> Option<i64> {
             None
         }
 
         fn write_params<S: SignSink + ?Sized>(
             &self,
-            envelope: &Envelope<'_>,
+            context: &CallContext<'_>,
             mp: Option<&MpExtra<'_>>,
             sink: &mut S,
         ) {
@@ -233,41 +242,43 @@ mod tests {
             if let Some(mp) = mp {
                 params.secret_pair_literal(b"&access_token=", mp.access_token);
             }
-            params.pair_literal(b"&appid=", envelope.appid);
-            params.pair_literal(b"&openid=", envelope.openid);
+            params.pair_literal(b"&appid=", context.appid);
+            params.pair_literal(b"&openid=", context.openid);
             if let Some(mp) = mp {
                 params.pair_literal(b"&sig=", mp.sig);
             }
-            params.pair_literal(b"&ts=", &envelope.ts);
+            params.pair_literal(b"&ts=", &context.ts);
             params.pair_literal(b"&zzz=", &self.zzz);
         }
 
-        fn write_body_fields(&self, body: &mut JsonObject<'_>) {
+        fn write_body(&self, _: &CallContext<'_>, body: &mut JsonObject<'_>) {
             body.field_literal(b",\"aaa\":", &self.aaa);
             body.field_literal(b",\"zzz\":", &self.zzz);
         }
-
-        fn classify(errcode: i64) -> ApiErrorKind {
-            ApiErrorKind::midas_v1(errcode)
-        }
     }
 
-    fn envelope() -> Envelope<'static> {
-        Envelope {
+    fn context(key: &AppKey) -> CallContext<'_> {
+        CallContext {
             appid: "wx1",
             offer_id: "o",
             openid: "p",
-            ts: 1,
             zone_id: "1",
             pf: "android",
             user_ip: None,
+            env: crate::Env::Production,
+            ts: 1,
+            app_key: key,
+            session_key: None,
+            access_token: None,
         }
     }
 
     #[test]
     fn the_signed_strings_keep_the_sorted_order_around_the_mp_sig_pairs() {
         let hex = Hex64([b'0'; 64]);
-        let signed = masked_signed(&Edges { aaa: "x".into(), zzz: 42 }, &envelope(), Edges::PATH, Some(&hex));
+        let key = AppKey::new("k").expect("not empty");
+        let signed =
+            masked_signed(&Edges { aaa: "x".into(), zzz: 42 }, &context(&key), Edges::PATH, Some(&hex));
         assert_eq!(
             signed.sig,
             "aaa=x&appid=wx1&openid=p&ts=1&zzz=42&org_loc=/cgi-bin/midas/edges&method=POST&secret=***"

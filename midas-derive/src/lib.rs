@@ -26,11 +26,11 @@ use proc_macro::TokenStream;
 
 /// Declares a Midas endpoint on a request struct.
 ///
-/// Keys: `path = ".."` (required), `response = Type` (required), `scheme = "midas_v1"` (the
-/// default), `"game_v2"` (Midas 2.0, `/wxa/game/*`) or `"xpay"` (`/xpay/*`).
+/// Keys: `path = ".."` (required), `response = Type` (required), `scheme = "v1"` (Midas 1.0,
+/// the default), `"v2"` (Midas 2.0, `/wxa/game/*`) or `"xpay"` (`/xpay/*`).
 /// Midas 1.0 only: `sandbox_path = ".."` (defaults to `sandbox/` inserted after
 /// `/cgi-bin/midas/`). Body-signed schemes only: `user_signature = bool` (whether the
-/// player's `signature` is required; default true for `game_v2`, false for `xpay`) and
+/// player's `signature` is required; default true for `v2`, false for `xpay`) and
 /// `openid = bool` (whether the body carries the player's openid; default true) and
 /// `require_user_ip = bool` (whether the API documents the player's `user_ip` as required, so a
 /// player without one is refused before sending; default false).

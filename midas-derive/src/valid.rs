@@ -15,7 +15,7 @@ const MIDAS_PREFIX: &str = "/cgi-bin/midas/";
 /// Checks the keys that only some schemes take, and the path of a body-signed scheme (one path
 /// for both environments, under the scheme's prefix).
 pub(crate) fn scheme_keys(attr: &ApiAttr, scheme: Scheme, errors: &mut Errors) {
-    if scheme.is_body_signed() {
+    if scheme.signs_the_body() {
         if let Some(sandbox) = &attr.sandbox_path {
             errors.spanned(
                 sandbox,
@@ -195,8 +195,8 @@ fn wire_name(field: &Field<'_>, scheme: Scheme, errors: &mut Errors) {
             )
         };
         errors.at(field.wire_span, message);
-    } else if scheme.envelope().contains(&wire) {
-        let every = if scheme == Scheme::MidasV1 {
+    } else if scheme.in_envelope(wire) {
+        let every = if scheme == Scheme::V1 {
             "every Midas request".to_owned()
         } else {
             format!("every {} request", scheme.name())

@@ -6,9 +6,7 @@
 
 use std::alloc::System;
 
-use midas_api::{
-    AccessToken, AppKey, Env, Envelope, MidasRequest, Pay, Present, SessionKey, SignInput, prepare,
-};
+use midas_api::{AccessToken, AppKey, CallContext, Env, MidasRequest, Pay, Present, SessionKey, prepare};
 use midas_tests::load_vectors;
 use serde_json::Value;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -41,28 +39,26 @@ fn keys(vector: &Value) -> Keys {
     }
 }
 
-fn envelope(params: &Value) -> Envelope<'_> {
-    Envelope {
+fn context<'a>(params: &'a Value, keys: &'a Keys) -> CallContext<'a> {
+    CallContext {
         appid: text(params, "appid"),
         offer_id: text(params, "offer_id"),
         openid: text(params, "openid"),
-        ts: params["ts"].as_i64().expect("ts"),
         zone_id: text(params, "zone_id"),
         pf: text(params, "pf"),
         user_ip: params.get("user_ip").and_then(Value::as_str),
+        env: Env::Production,
+        ts: params["ts"].as_i64().expect("ts"),
+        app_key: &keys.app_key,
+        session_key: Some(&keys.session_key),
+        access_token: Some(&keys.access_token),
     }
 }
 
 /// Prepares `request` after a warm-up and checks what that one call allocated.
 fn allocations_of_prepare<R: MidasRequest>(name: &str, request: &R, vector: &Value) {
     let keys = keys(vector);
-    let input = SignInput {
-        env: Env::Production,
-        app_key: &keys.app_key,
-        session_key: Some(&keys.session_key),
-        access_token: &keys.access_token,
-        envelope: envelope(&vector["params"]),
-    };
+    let input = context(&vector["params"], &keys);
     for _ in 0..3 {
         drop(prepare(request, &input).expect("valid request"));
     }
@@ -71,7 +67,11 @@ fn allocations_of_prepare<R: MidasRequest>(name: &str, request: &R, vector: &Val
     let prepared = prepare(request, &input).expect("valid request");
     let change = region.change();
 
-    assert_eq!(prepared.sig.as_str(), text(vector, "sig"), "{name}: the request measured is the vector's");
+    assert_eq!(
+        prepared.app_signature.as_str(),
+        text(vector, "sig"),
+        "{name}: the request measured is the vector's"
+    );
     assert_eq!(change.allocations, 1, "{name}: one allocation, the body ({change:?})");
     assert_eq!(change.reallocations, 0, "{name}: the body never grows ({change:?})");
     assert_eq!(change.deallocations, 0, "{name}: nothing temporary on the heap ({change:?})");

@@ -475,12 +475,12 @@ async fn sent_v1<R: midas_api::MidasRequest + Sync>(request: R) -> Sent {
     Sent { path, full: sent[0].body.clone(), without_user_ip: refusal(result, &bare) }
 }
 
-async fn sent_body_signed<R: midas_api::BodySignedRequest + Sync>(request: R) -> Sent {
+async fn sent_body_signed<R: midas_api::MidasRequest + Sync>(request: R) -> Sent {
     let send = |player: Player| {
         let client = client(Env::Production, 1, vec![Reply::errcode(-2, "stop here")]);
         let request = &request;
         async move {
-            let result = client.call_body_signed(&player, request).await;
+            let result = client.call(&player, request).await;
             (client.transport().sent(), result)
         }
     };

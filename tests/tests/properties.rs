@@ -4,8 +4,7 @@
 
 use midas_api::verify::ReceivedParams;
 use midas_api::{
-    AccessToken, AppKey, CancelPay, Env, Envelope, MidasRequest, Pay, Present, Rule, SessionKey, SignInput,
-    prepare,
+    AccessToken, AppKey, CallContext, CancelPay, Env, MidasRequest, Pay, Present, Rule, SessionKey, prepare,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -29,15 +28,24 @@ struct Common {
 }
 
 impl Common {
-    fn envelope(&self) -> Envelope<'_> {
-        Envelope {
+    fn context<'a>(
+        &'a self,
+        key: &'a AppKey,
+        session_key: &'a SessionKey,
+        token: &'a AccessToken,
+    ) -> CallContext<'a> {
+        CallContext {
             appid: &self.appid,
             offer_id: &self.offer_id,
             openid: &self.openid,
-            ts: self.ts,
             zone_id: &self.zone_id,
             pf: &self.pf,
             user_ip: self.user_ip.as_deref(),
+            env: self.env,
+            ts: self.ts,
+            app_key: key,
+            session_key: Some(session_key),
+            access_token: Some(token),
         }
     }
 }
@@ -124,22 +132,15 @@ fn sign<R: MidasRequest>(request: &R, common: &Common) -> Received {
     let key = app_key(common.env);
     let session_key = SessionKey::new(common.session_key.clone()).expect("not empty");
     let token = AccessToken::new(common.access_token.clone()).expect("not empty");
-    let input = SignInput {
-        env: common.env,
-        app_key: &key,
-        session_key: Some(&session_key),
-        access_token: &token,
-        envelope: common.envelope(),
-    };
-    let prepared = prepare(request, &input).expect("a valid request");
+    let prepared = prepare(request, &common.context(&key, &session_key, &token)).expect("a valid request");
     let body: Value = serde_json::from_slice(&prepared.body).expect("the body is JSON");
     let Value::Object(body) = body else { panic!("the body is an object") };
-    assert_eq!(body.get("sig").and_then(Value::as_str), Some(prepared.sig.as_str()));
+    assert_eq!(body.get("sig").and_then(Value::as_str), Some(prepared.app_signature.as_str()));
     Received {
         body,
         path: prepared.path,
-        sig: prepared.sig.as_str().to_owned(),
-        mp_sig: prepared.mp_sig.expect("a session key was given").as_str().to_owned(),
+        sig: prepared.app_signature.as_str().to_owned(),
+        mp_sig: prepared.player_signature.expect("a session key was given").as_str().to_owned(),
     }
 }
 
@@ -295,36 +296,34 @@ impl SmallPay {
         }
     }
 
-    fn envelope(&self) -> Envelope<'_> {
-        Envelope {
+    /// The call context: production key, no session key.
+    fn context<'a>(&'a self, key: &'a AppKey) -> CallContext<'a> {
+        CallContext {
             appid: "wx1",
             offer_id: "1",
             openid: "o1",
-            ts: 1,
             zone_id: &self.zone_id,
             pf: &self.pf,
             user_ip: None,
+            env: Env::Production,
+            ts: 1,
+            app_key: key,
+            session_key: None,
+            access_token: None,
         }
     }
 
-    /// Validates and signs the request as the client would (production key, no session key).
-    fn prepare(&self) -> Result<midas_api::Prepared, midas_api::ValidationError> {
+    /// Validates and signs the request as the client would.
+    fn prepare(&self) -> Result<midas_api::PreparedCall, midas_api::ValidationError> {
         let key = AppKey::new(PRODUCTION_KEY).expect("not empty");
-        let token = AccessToken::new("t").expect("not empty");
-        let input = SignInput {
-            env: Env::Production,
-            app_key: &key,
-            session_key: None,
-            access_token: &token,
-            envelope: self.envelope(),
-        };
-        prepare(&self.request(), &input)
+        prepare(&self.request(), &self.context(&key))
     }
 
     /// The string `sig` signs, or `None` when the request is refused before signing.
     fn signing_string(&self) -> Option<String> {
         self.prepare().ok()?;
-        Some(midas_api::sign::masked_signed(&self.request(), &self.envelope(), Pay::PATH, None).sig)
+        let key = AppKey::new(PRODUCTION_KEY).expect("not empty");
+        Some(midas_api::sign::masked_signed(&self.request(), &self.context(&key), Pay::PATH, None).sig)
     }
 }
 

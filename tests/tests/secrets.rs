@@ -252,7 +252,7 @@ async fn token_fetch_failures_report_without_the_app_secret() {
 #[test]
 fn secret_hygiene_mp_extra_debug_masks_the_access_token() {
     let sig = "0".repeat(64);
-    let extra = midas_api::__private::MpExtra { access_token: ACCESS_TOKEN, sig: &sig };
+    let extra = midas_api::__private0_1::MpExtra { access_token: ACCESS_TOKEN, sig: &sig };
     let text = format!("{extra:?} {extra:#?}");
     assert_clean("MpExtra", &text);
     assert!(text.contains(&sig), "the sig is not a secret and stays visible: {text}");

@@ -3,8 +3,8 @@
 
 use midas_api::verify::ReceivedParams;
 use midas_api::{
-    AccessToken, AppKey, CancelPay, Env, Envelope, GetBalance, MidasRequest, Pay, Present, SessionKey,
-    SignInput, prepare, sign,
+    AccessToken, AppKey, CallContext, CancelPay, Env, GetBalance, MidasRequest, Pay, Present, SessionKey,
+    prepare, sign,
 };
 use midas_tests::load_vectors;
 use serde_json::{Map, Value};
@@ -12,27 +12,31 @@ use serde_json::{Map, Value};
 /// The official worked example of the signature page, by value.
 #[test]
 fn official_worked_example_reproduces_exactly() {
-    let envelope = Envelope {
-        appid: "wx1234567",
-        offer_id: "12345678",
-        openid: "odkx20ENSNa2w5y3g_qOkOvBNM1g",
-        ts: 1507530737,
-        zone_id: "1",
-        pf: "android",
-        user_ip: None,
-    };
     let app_key = AppKey::new("zNLgAGgqsEWJOg1nFVaO5r7fAlIQxr1u").unwrap();
     let session_key = SessionKey::new("V7Q38/i2KXaqrQyl2Yx9Hg==").unwrap();
     let token = AccessToken::new("ACCESSTOKEN").unwrap();
+    let context = CallContext {
+        appid: "wx1234567",
+        offer_id: "12345678",
+        openid: "odkx20ENSNa2w5y3g_qOkOvBNM1g",
+        zone_id: "1",
+        pf: "android",
+        user_ip: None,
+        env: Env::Production,
+        ts: 1507530737,
+        app_key: &app_key,
+        session_key: Some(&session_key),
+        access_token: Some(&token),
+    };
     let path = GetBalance::path(Env::Production);
     assert_eq!(path, "/cgi-bin/midas/getbalance");
 
-    let sig = sign::sig(&GetBalance {}, &envelope, path, &app_key);
+    let sig = sign::sig(&GetBalance {}, &context, path, &app_key);
     assert_eq!(sig.as_str(), "1ad64e8dcb2ec1dc486b7fdf01f4a15159fc623dc3422470e51cf6870734726b");
-    let mp_sig = sign::mp_sig(&GetBalance {}, &envelope, path, &token, &sig, &session_key);
+    let mp_sig = sign::mp_sig(&GetBalance {}, &context, path, &token, &sig, &session_key);
     assert_eq!(mp_sig.as_str(), "ff4c5bb39dea1002a8f03be0438724e1a8bcea5ebce8f221f9b9fea3bcf3bf76");
 
-    let masked = sign::masked_signed(&GetBalance {}, &envelope, path, Some(&sig));
+    let masked = sign::masked_signed(&GetBalance {}, &context, path, Some(&sig));
     assert_eq!(
         masked.sig,
         "appid=wx1234567&offer_id=12345678&openid=odkx20ENSNa2w5y3g_qOkOvBNM1g&pf=android&ts=1507530737&zone_id=1\
@@ -79,25 +83,27 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
     let env = if v["sandbox"].as_bool().expect("sandbox flag") { Env::Sandbox } else { Env::Production };
     assert_eq!(R::path(env), text(v, "uri"), "{}: path", case.name);
 
-    let envelope = Envelope {
-        appid: text(params, "appid"),
-        offer_id: text(params, "offer_id"),
-        openid: text(params, "openid"),
-        ts: int(params, "ts"),
-        zone_id: text(params, "zone_id"),
-        pf: text(params, "pf"),
-        user_ip: params.get("user_ip").and_then(Value::as_str),
-    };
     let app_key = AppKey::new(text(v, "app_key")).unwrap();
     let session_key = SessionKey::new(text(v, "session_key")).unwrap();
     let token = AccessToken::new(text(v, "access_token")).unwrap();
-    let input =
-        SignInput { env, app_key: &app_key, session_key: Some(&session_key), access_token: &token, envelope };
-    let prepared = prepare(request, &input).unwrap_or_else(|err| panic!("{}: {err}", case.name));
+    let context = CallContext {
+        appid: text(params, "appid"),
+        offer_id: text(params, "offer_id"),
+        openid: text(params, "openid"),
+        zone_id: text(params, "zone_id"),
+        pf: text(params, "pf"),
+        user_ip: params.get("user_ip").and_then(Value::as_str),
+        env,
+        ts: int(params, "ts"),
+        app_key: &app_key,
+        session_key: Some(&session_key),
+        access_token: Some(&token),
+    };
+    let prepared = prepare(request, &context).unwrap_or_else(|err| panic!("{}: {err}", case.name));
 
-    assert_eq!(prepared.sig.as_str(), text(v, "sig"), "{}: sig", case.name);
+    assert_eq!(prepared.app_signature.as_str(), text(v, "sig"), "{}: sig", case.name);
     assert_eq!(
-        prepared.mp_sig.expect("mp_sig with a session key").as_str(),
+        prepared.player_signature.expect("mp_sig with a session key").as_str(),
         text(v, "mp_sig"),
         "{}: mp_sig",
         case.name
@@ -111,7 +117,7 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
     assert_eq!(body, Value::Object(expected), "{}: body", case.name);
 
     // What a human sees on a rejection is the vector's signed string with the secrets masked.
-    let masked = sign::masked_signed(request, &envelope, R::path(env), Some(&prepared.sig));
+    let masked = sign::masked_signed(request, &context, R::path(env), Some(&prepared.app_signature));
     let masked_sig = text(v, "sig_string").replace(app_key.expose_secret(), "***");
     let masked_mp = text(v, "mp_sig_string")
         .replace(session_key.expose_secret(), "***")
@@ -122,12 +128,12 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
 
     // The server side accepts what the client signed, from the body as received.
     let received = ReceivedParams::from_json(body.as_object().expect("object")).unwrap();
-    received.verify_sig(text(v, "uri"), &app_key, prepared.sig.as_str()).unwrap();
+    received.verify_sig(text(v, "uri"), &app_key, prepared.app_signature.as_str()).unwrap();
     received
         .verify_mp_sig(
             text(v, "uri"),
             token.expose_secret(),
-            prepared.sig.as_str(),
+            prepared.app_signature.as_str(),
             &session_key,
             text(v, "mp_sig"),
         )

@@ -6,7 +6,7 @@
 
 use midas_core::sign::{Params, SignSink};
 use midas_core::{
-    Envelope, JsonObject, MidasRequest, MpExtra, SignInput, ValidationError, body_signed, prepare,
+    CallContext, JsonObject, MidasRequest, MpExtra, Scheme, ValidationError, body_signed, prepare,
 };
 use midas_emulator::{Api, Emulator, Env, SessionKey};
 use serde_json::{Value, json};
@@ -192,6 +192,8 @@ pub(crate) struct Money1<const API: u8> {
 
 impl<const API: u8> MidasRequest for Money1<API> {
     type Response = Value;
+    const SCHEME: Scheme = Scheme::V1;
+    const USER_SIGNATURE: bool = false;
     const API: &'static str = match API {
         PAY => "pay",
         CANCEL_PAY => "cancelpay",
@@ -213,13 +215,21 @@ impl<const API: u8> MidasRequest for Money1<API> {
         Ok(())
     }
 
-    fn bill_no(&self) -> Option<&str> {
+    fn validate_envelope(_: &CallContext<'_>) -> Result<(), ValidationError> {
+        Ok(())
+    }
+
+    fn order_id(&self) -> Option<&str> {
         Some(&self.bill_no)
+    }
+
+    fn amount(&self) -> Option<i64> {
+        (API != CANCEL_PAY).then_some(self.amount)
     }
 
     fn write_params<S: SignSink + ?Sized>(
         &self,
-        envelope: &Envelope<'_>,
+        envelope: &CallContext<'_>,
         mp: Option<&MpExtra<'_>>,
         sink: &mut S,
     ) {
@@ -245,7 +255,13 @@ impl<const API: u8> MidasRequest for Money1<API> {
         params.pair("zone_id", envelope.zone_id);
     }
 
-    fn write_body_fields(&self, body: &mut JsonObject<'_>) {
+    fn write_body(&self, envelope: &CallContext<'_>, body: &mut JsonObject<'_>) {
+        body.field("appid", envelope.appid);
+        body.field("offer_id", envelope.offer_id);
+        body.field("openid", envelope.openid);
+        body.field("pf", envelope.pf);
+        body.field("ts", &envelope.ts);
+        body.field("zone_id", envelope.zone_id);
         if API == PAY {
             body.field("amt", &self.amount);
         }
@@ -266,20 +282,18 @@ pub(crate) fn prepared_v1<const API: u8>(
 ) -> (String, Vec<u8>) {
     let token = emulator.access_token();
     let session_key = session_key(SESSION_KEY);
-    let input = SignInput {
+    let input = CallContext {
+        appid: emulator.appid(),
+        offer_id: emulator.offer_id(),
+        openid: OPENID,
+        zone_id,
+        pf: "android",
+        user_ip: None,
         env,
+        ts: 1_700_000_000,
         app_key: emulator.app_key(env),
         session_key: Some(&session_key),
-        access_token: &token,
-        envelope: Envelope {
-            appid: emulator.appid(),
-            offer_id: emulator.offer_id(),
-            openid: OPENID,
-            ts: 1_700_000_000,
-            zone_id,
-            pf: "android",
-            user_ip: None,
-        },
+        access_token: Some(&token),
     };
     let prepared = prepare(request, &input).expect("a valid request");
     (format!("{}?access_token={}", prepared.path, token.expose_secret()), prepared.body)

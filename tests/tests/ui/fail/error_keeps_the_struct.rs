@@ -13,7 +13,10 @@ pub struct Present {
 }
 
 fn main() {
-    // Only the misplaced field is reported: the struct itself still exists.
+    // Only the misplaced field is reported: the struct itself still exists, and so does an
+    // impl of the request trait, so its uses add no errors of their own.
+    use midas_api::MidasRequest as _;
     let present = Present { bill_no: "gift-1".to_owned(), openid: "o-1".to_owned() };
+    let _ = (Present::API, present.order_id());
     let _ = (present.bill_no, present.openid);
 }

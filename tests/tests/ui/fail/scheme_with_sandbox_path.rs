@@ -5,7 +5,7 @@ pub struct PayResponse {
     pub balance: i64,
 }
 
-#[midas_api(scheme = "game_v2", path = "/wxa/game/pay", sandbox_path = "/wxa/game/sandbox/pay", response = PayResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/pay", sandbox_path = "/wxa/game/sandbox/pay", response = PayResponse)]
 pub struct Pay {
     #[midas(positive)]
     pub amount: i64,

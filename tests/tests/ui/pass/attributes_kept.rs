@@ -52,6 +52,6 @@ fn main() {
         serde_json::to_string(&present).expect("serializes"),
         r#"{"order":"gift-1","presentCounts":3,"note":null}"#
     );
-    assert_eq!(present.bill_no(), Some("gift-1"));
+    assert_eq!(present.order_id(), Some("gift-1"));
     assert_eq!(format!("{:?}", requests::GetBalance::default()), "GetBalance");
 }

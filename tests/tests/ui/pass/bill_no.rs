@@ -24,7 +24,7 @@ pub struct CancelPay {
 
 fn main() {
     let pay = Pay { amt: 1, bill_no: "pay-2026_0001".to_owned() };
-    assert_eq!(pay.bill_no(), Some("pay-2026_0001"));
+    assert_eq!(pay.order_id(), Some("pay-2026_0001"));
     assert_eq!(pay.validate(), Ok(()));
 
     for bad in ["", "has space", "slash/no", "中文", &"x".repeat(64)] {
@@ -35,10 +35,10 @@ fn main() {
     assert_eq!(Pay { amt: 1, bill_no: "x".repeat(63) }.validate(), Ok(()));
 
     let cancel = CancelPay { bill_no: Some("pay-1".to_owned()) };
-    assert_eq!(cancel.bill_no(), Some("pay-1"));
+    assert_eq!(cancel.order_id(), Some("pay-1"));
     assert_eq!(cancel.validate(), Ok(()));
     let cancel = CancelPay { bill_no: None };
-    assert_eq!(cancel.bill_no(), None);
+    assert_eq!(cancel.order_id(), None);
     assert_eq!(cancel.validate(), Ok(()));
     let err = CancelPay { bill_no: Some("pay 1".to_owned()) }.validate().expect_err("not a bill number");
     assert_eq!((err.field(), err.rule()), ("bill_no", &Rule::BillNo));

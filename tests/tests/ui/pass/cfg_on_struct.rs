@@ -23,5 +23,5 @@ pub struct Always {
 }
 
 fn main() {
-    assert_eq!(Always { bill_no: "gift-1".to_owned() }.bill_no(), Some("gift-1"));
+    assert_eq!(Always { bill_no: "gift-1".to_owned() }.order_id(), Some("gift-1"));
 }

@@ -1,7 +1,7 @@
 //! A request with no fields of its own, `struct GetBalance {}`: only the envelope is signed.
 #![deny(warnings)]
 
-use midas_api::{midas_api, Envelope, MidasRequest};
+use midas_api::{midas_api, AppKey, CallContext, Env, MidasRequest};
 
 #[derive(Debug, serde::Deserialize)]
 pub struct BalanceResponse {
@@ -13,7 +13,8 @@ pub struct BalanceResponse {
 pub struct GetBalance {}
 
 fn main() {
-    let envelope = Envelope {
+    let key = AppKey::new("k").expect("not empty");
+    let envelope = CallContext {
         appid: "wx1",
         offer_id: "offer1",
         openid: "player1",
@@ -21,6 +22,10 @@ fn main() {
         zone_id: "1",
         pf: "android",
         user_ip: Some("127.0.0.1"),
+        env: Env::Production,
+        app_key: &key,
+        session_key: None,
+        access_token: None,
     };
     let mut out = Vec::new();
     GetBalance {}.write_params(&envelope, None, &mut out);
@@ -29,7 +34,7 @@ fn main() {
         "appid=wx1&offer_id=offer1&openid=player1&pf=android&ts=1700000000&user_ip=127.0.0.1&zone_id=1"
     );
     assert_eq!(GetBalance::default().validate(), Ok(()));
-    assert_eq!(GetBalance {}.bill_no(), None);
+    assert_eq!(GetBalance {}.order_id(), None);
     assert_eq!(GetBalance::API, "getbalance");
     assert_eq!(<GetBalance as MidasRequest>::SANDBOX_PATH, "/cgi-bin/midas/sandbox/getbalance");
 }

@@ -2,7 +2,7 @@
 //! They are signed raw (text) or in decimal (integers), merged with the envelope in byte-wise
 //! order of their names, and absent optionals are left out of both the signature and the body.
 
-use midas_api::{midas_api, AccessToken, AppKey, Env, Envelope, MidasRequest, SignInput};
+use midas_api::{midas_api, AccessToken, AppKey, CallContext, Env, MidasRequest};
 
 #[derive(Debug, serde::Deserialize)]
 pub struct Ack {
@@ -31,35 +31,34 @@ pub struct Everything {
     pub maybe_uint64: Option<u64>,
 }
 
-fn envelope() -> Envelope<'static> {
-    Envelope {
+fn context<'a>(app_key: &'a AppKey, access_token: &'a AccessToken) -> CallContext<'a> {
+    CallContext {
         appid: "wx1",
         offer_id: "offer1",
         openid: "player1",
-        ts: 1_700_000_000,
         zone_id: "1",
         pf: "android",
         user_ip: None,
+        env: Env::Sandbox,
+        ts: 1_700_000_000,
+        app_key,
+        session_key: None,
+        access_token: Some(access_token),
     }
 }
 
 fn signed<R: MidasRequest>(request: &R) -> String {
+    let app_key = AppKey::new("sandbox-key").expect("not empty");
+    let access_token = AccessToken::new("token").expect("not empty");
     let mut out = Vec::new();
-    request.write_params(&envelope(), None, &mut out);
+    request.write_params(&context(&app_key, &access_token), None, &mut out);
     String::from_utf8(out).expect("the signing string of these values is UTF-8")
 }
 
 fn body<R: MidasRequest>(request: &R) -> serde_json::Value {
     let app_key = AppKey::new("sandbox-key").expect("not empty");
     let access_token = AccessToken::new("token").expect("not empty");
-    let input = SignInput {
-        env: Env::Sandbox,
-        app_key: &app_key,
-        session_key: None,
-        access_token: &access_token,
-        envelope: envelope(),
-    };
-    let prepared = midas_api::prepare(request, &input).expect("the request is valid");
+    let prepared = midas_api::prepare(request, &context(&app_key, &access_token)).expect("the request is valid");
     serde_json::from_slice(&prepared.body).expect("the body is JSON")
 }
 
@@ -146,5 +145,5 @@ fn main() {
     assert_eq!(empty.validate().map_err(|err| err.field()), Err("maybe_text"));
 
     assert_eq!(Everything::API, "everything");
-    assert_eq!(<Everything as MidasRequest>::bill_no(&all), None);
+    assert_eq!(<Everything as MidasRequest>::order_id(&all), None);
 }

@@ -6,11 +6,15 @@
 mod core {}
 mod std {}
 mod __private {}
+mod __private0_1 {}
 struct Option;
 struct Result;
 struct String;
 struct Params;
 struct Envelope;
+struct CallContext;
+struct Scheme;
+struct JsonObject;
 trait MidasRequest {}
 fn validate() {}
 
@@ -34,5 +38,5 @@ fn main() {
     use ::midas_api::MidasRequest as _;
     let present = user::Present { bill_no: "gift-1".into(), present_counts: 1, pay_item: None };
     assert_eq!(present.validate(), Ok(()));
-    assert_eq!(present.bill_no(), Some("gift-1"));
+    assert_eq!(present.order_id(), Some("gift-1"));
 }

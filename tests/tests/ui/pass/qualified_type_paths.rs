@@ -1,6 +1,6 @@
 //! Types are recognised by their last path segment, so fully qualified paths work.
 
-use midas_api::{midas_api, Envelope, MidasRequest};
+use midas_api::{midas_api, AppKey, CallContext, Env, MidasRequest};
 
 #[derive(Debug, serde::Deserialize)]
 pub struct Ack {
@@ -18,7 +18,8 @@ pub struct Qualified {
 }
 
 fn main() {
-    let envelope = Envelope {
+    let key = AppKey::new("k").expect("not empty");
+    let envelope = CallContext {
         appid: "wx1",
         offer_id: "offer1",
         openid: "player1",
@@ -26,6 +27,10 @@ fn main() {
         zone_id: "1",
         pf: "android",
         user_ip: None,
+        env: Env::Production,
+        app_key: &key,
+        session_key: None,
+        access_token: None,
     };
     let request = Qualified { bill_no: "gift-1".into(), present_counts: 2, pay_item: None, zone: Some(7) };
     let mut out = Vec::new();
@@ -35,6 +40,6 @@ fn main() {
         "appid=wx1&bill_no=gift-1&offer_id=offer1&openid=player1&pf=android&present_counts=2\
          &ts=1700000000&zone=7&zone_id=1"
     );
-    assert_eq!(request.bill_no(), Some("gift-1"));
+    assert_eq!(request.order_id(), Some("gift-1"));
     assert_eq!(Qualified { pay_item: Some(String::new()), ..request }.validate().map_err(|e| e.field()), Err("pay_item"));
 }

@@ -1,6 +1,6 @@
 //! A keyword as a field name: `r#type` is sent and signed as `type`.
 
-use midas_api::{midas_api, Envelope, MidasRequest};
+use midas_api::{midas_api, AppKey, CallContext, Env, MidasRequest};
 
 #[derive(Debug, serde::Deserialize)]
 pub struct Ack {
@@ -15,7 +15,8 @@ pub struct Typed {
 }
 
 fn main() {
-    let envelope = Envelope {
+    let key = AppKey::new("k").expect("not empty");
+    let envelope = CallContext {
         appid: "wx1",
         offer_id: "offer1",
         openid: "player1",
@@ -23,6 +24,10 @@ fn main() {
         zone_id: "1",
         pf: "android",
         user_ip: None,
+        env: Env::Production,
+        app_key: &key,
+        session_key: None,
+        access_token: None,
     };
     let typed = Typed { r#type: "gift".to_owned(), r#loop: 2 };
     let mut out = Vec::new();

@@ -1,6 +1,6 @@
 //! `#[midas(rename = "..")]` changes the wire name: what is signed, sent, and named in errors.
 
-use midas_api::{midas_api, Envelope, MidasRequest};
+use midas_api::{midas_api, AppKey, CallContext, Env, MidasRequest};
 
 #[derive(Debug, serde::Deserialize)]
 pub struct PresentResponse {
@@ -18,7 +18,8 @@ pub struct Present {
 }
 
 fn main() {
-    let envelope = Envelope {
+    let key = AppKey::new("k").expect("not empty");
+    let envelope = CallContext {
         appid: "wx1",
         offer_id: "offer1",
         openid: "player1",
@@ -26,6 +27,10 @@ fn main() {
         zone_id: "1",
         pf: "android",
         user_ip: None,
+        env: Env::Production,
+        app_key: &key,
+        session_key: None,
+        access_token: None,
     };
     let present = Present { order: "gift-1".to_owned(), coins: 5, note: Some("thanks".to_owned()) };
     let mut out = Vec::new();
@@ -35,7 +40,7 @@ fn main() {
         "app_remark=thanks&appid=wx1&bill_no=gift-1&offer_id=offer1&openid=player1&pf=android\
          &present_counts=5&ts=1700000000&zone_id=1"
     );
-    assert_eq!(present.bill_no(), Some("gift-1"));
+    assert_eq!(present.order_id(), Some("gift-1"));
 
     // Errors name the field as Midas knows it.
     let refused = Present { coins: 0, ..present };

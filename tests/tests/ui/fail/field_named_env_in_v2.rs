@@ -5,7 +5,7 @@ pub struct PresentResponse {
     pub balance: i64,
 }
 
-#[midas_api(scheme = "game_v2", path = "/wxa/game/present", response = PresentResponse)]
+#[midas_api(scheme = "v2", path = "/wxa/game/present", response = PresentResponse)]
 pub struct Present {
     pub env: i64,
     #[midas(rename = "pay_sig")]
