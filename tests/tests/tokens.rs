@@ -23,6 +23,32 @@ fn token_reply(token: &str, expires_in: u64) -> Reply {
 
 type Stable = StableTokenSource<Arc<ScriptedTransport>>;
 
+type Call = tokio::task::JoinHandle<Result<AccessToken, midas_api::TokenError>>;
+
+/// `callers` tasks asking `tokens` for a token at once.
+fn concurrent_tokens<S: TokenSource + 'static>(tokens: &Arc<S>, callers: usize) -> Vec<Call> {
+    (0..callers)
+        .map(|_| {
+            let tokens = Arc::clone(tokens);
+            tokio::spawn(async move { tokens.token().await })
+        })
+        .collect()
+}
+
+/// `callers` tasks asking `tokens` at once to replace `rejected`.
+fn concurrent_refreshes<S: TokenSource + 'static>(
+    tokens: &Arc<S>,
+    rejected: &AccessToken,
+    callers: usize,
+) -> Vec<Call> {
+    (0..callers)
+        .map(|_| {
+            let (tokens, rejected) = (Arc::clone(tokens), rejected.clone());
+            tokio::spawn(async move { tokens.refresh(&rejected).await })
+        })
+        .collect()
+}
+
 /// A stable-token source whose transport answers after 20 ms, and that transport.
 fn stable(replies: Vec<Reply>) -> (Arc<Stable>, Arc<ScriptedTransport>) {
     let transport = Arc::new(ScriptedTransport::new(replies).with_delay(Duration::from_millis(20)));
@@ -55,12 +81,7 @@ async fn expiry_makes_exactly_one_refresh_under_100_concurrent_calls() {
     assert_eq!(tokens.token().await.unwrap().expose_secret(), "T1");
     // Within the last 5 minutes of its lifetime a token is no longer handed out.
     tokio::time::advance(Duration::from_secs(7200 - 299)).await;
-    let calls: Vec<_> = (0..100)
-        .map(|_| {
-            let tokens = Arc::clone(&tokens);
-            tokio::spawn(async move { tokens.token().await })
-        })
-        .collect();
+    let calls = concurrent_tokens(&tokens, 100);
     for call in calls {
         assert_eq!(call.await.unwrap().unwrap().expose_secret(), "T2");
     }
@@ -73,12 +94,7 @@ async fn expiry_makes_exactly_one_refresh_under_100_concurrent_calls() {
 async fn concurrent_refreshes_of_one_rejected_token_force_once() {
     let (tokens, transport) = stable(vec![token_reply("T1", 7200), token_reply("T2", 7200)]);
     let rejected = tokens.token().await.unwrap();
-    let calls: Vec<_> = (0..100)
-        .map(|_| {
-            let (tokens, rejected) = (Arc::clone(&tokens), rejected.clone());
-            tokio::spawn(async move { tokens.refresh(&rejected).await })
-        })
-        .collect();
+    let calls = concurrent_refreshes(&tokens, &rejected, 100);
     for call in calls {
         assert_eq!(call.await.unwrap().unwrap().expose_secret(), "T2");
     }
@@ -265,12 +281,7 @@ fn failing(replies: usize, failure_cache: Option<Duration>) -> (Arc<Stable>, Arc
 async fn a_failing_token_endpoint_is_asked_once_by_100_concurrent_callers() {
     let (tokens, transport) = failing(100, None);
     let started = tokio::time::Instant::now();
-    let calls: Vec<_> = (0..100)
-        .map(|_| {
-            let tokens = Arc::clone(&tokens);
-            tokio::spawn(async move { tokens.token().await })
-        })
-        .collect();
+    let calls = concurrent_tokens(&tokens, 100);
     for call in calls {
         let error = call.await.unwrap().unwrap_err();
         assert_eq!(error.errcode(), Some(-1), "{error}");
@@ -296,12 +307,7 @@ async fn concurrent_refreshes_against_a_failing_endpoint_share_one_fetch() {
     let tokens = Arc::new(ClassicTokenSource::new(app(), Arc::clone(&transport)));
     let rejected = tokens.token().await.unwrap();
     let started = tokio::time::Instant::now();
-    let calls: Vec<_> = (0..100)
-        .map(|_| {
-            let (tokens, rejected) = (Arc::clone(&tokens), rejected.clone());
-            tokio::spawn(async move { tokens.refresh(&rejected).await })
-        })
-        .collect();
+    let calls = concurrent_refreshes(&tokens, &rejected, 100);
     for call in calls {
         let error = call.await.unwrap().unwrap_err();
         assert!(error.is_retryable() && error.message().contains("503"), "{error}");
@@ -313,12 +319,7 @@ async fn concurrent_refreshes_against_a_failing_endpoint_share_one_fetch() {
 #[tokio::test(start_paused = true)]
 async fn without_a_failure_cache_only_the_waiting_callers_share_a_failure() {
     let (tokens, transport) = failing(3, Some(Duration::ZERO));
-    let calls: Vec<_> = (0..10)
-        .map(|_| {
-            let tokens = Arc::clone(&tokens);
-            tokio::spawn(async move { tokens.token().await })
-        })
-        .collect();
+    let calls = concurrent_tokens(&tokens, 10);
     for call in calls {
         call.await.unwrap().unwrap_err();
     }
