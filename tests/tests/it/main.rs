@@ -1,0 +1,34 @@
+//! The integration tests of midas-rs, one binary (one link) with a module per feature:
+//!
+//! | module | what it proves |
+//! |---|---|
+//! | `vectors` | every shared signing vector through the generated code, the signer and the verifier |
+//! | `generations` | Midas 2.0 and xpay: official vectors, query strings, errcodes, required fields, order lookups |
+//! | `properties` | signer against verifier for any request; the Midas 1.0 signing string is injective |
+//! | `retry` | one retry policy: same order id, re-stamped and re-signed; what may have applied |
+//! | `errors`, `bad_input` | typed errors; bad input refused before anything is sent |
+//! | `client`, `logging`, `secrets` | the client end to end; logs and errors never show a secret |
+//! | `tokens`, `redirects` | token sources and sessions; redirects never followed |
+//! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
+//! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
+//! | `ui` | the compile-time spec of `#[midas_api]` (trybuild) |
+//!
+//! `tests/alloc.rs` stays a binary of its own: it counts allocations with a process-wide
+//! `#[global_allocator]`, which other tests running beside it would disturb.
+
+mod bad_input;
+mod client;
+mod emulator;
+mod emulator_generations;
+mod emulator_tokens;
+mod errors;
+mod generations;
+mod logging;
+mod properties;
+mod redirects;
+mod retry;
+mod secrets;
+mod soak;
+mod tokens;
+mod ui;
+mod vectors;
