@@ -178,3 +178,15 @@ pub fn test_player() -> midas_api::Player {
     midas_api::Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g")
         .with_session_key(midas_api::SessionKey::new("V7Q38/i2KXaqrQyl2Yx9Hg==").expect("key"))
 }
+
+/// A configuration for a client of `emulator` in `env`: its ids, its base URL and every key it
+/// has (Midas 1.0 and virtual payment, both environments). Tests add their timeout and retry
+/// policy, then build.
+pub fn emulator_config(emulator: &midas_emulator::Emulator, env: midas_api::Env) -> midas_api::ConfigBuilder {
+    midas_api::Config::builder(emulator.appid(), emulator.offer_id(), env)
+        .base_url(emulator.base_url())
+        .production_key(emulator.production_key().clone())
+        .sandbox_key(emulator.sandbox_key().clone())
+        .payment_production_key(emulator.payment_production_key().clone())
+        .payment_sandbox_key(emulator.payment_sandbox_key().clone())
+}

@@ -11,6 +11,7 @@ use midas_api::{
     RetryPolicy, SessionKey, StaticToken, TokenError, TokenSource, TransportErrorKind,
 };
 use midas_emulator::{Api, Change, Emulator, Fault, FaultKind, FaultRates};
+use midas_tests::emulator_config;
 
 const OPENID: &str = "player-1";
 const SESSION_KEY: &str = "V7Q38/i2KXaqrQyl2Yx9Hg==";
@@ -42,12 +43,11 @@ fn fast_retry() -> RetryPolicy {
 }
 
 fn config(emulator: &Emulator, env: Env, retry: RetryPolicy) -> Config {
-    let builder = Config::builder(emulator.appid(), emulator.offer_id(), env).base_url(emulator.base_url());
-    let builder = match env {
-        Env::Production => builder.production_key(emulator.production_key().clone()),
-        Env::Sandbox => builder.sandbox_key(emulator.sandbox_key().clone()),
-    };
-    builder.timeout(CLIENT_TIMEOUT).retry(retry).build().expect("a valid configuration")
+    emulator_config(emulator, env)
+        .timeout(CLIENT_TIMEOUT)
+        .retry(retry)
+        .build()
+        .expect("a valid configuration")
 }
 
 fn client(emulator: &Emulator, env: Env) -> Client<ReqwestTransport, StaticToken> {

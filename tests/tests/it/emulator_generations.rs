@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use midas_api::{
-    ApiErrorKind, AppKey, Client, Config, Env, Error, Player, Present, ReqwestTransport, RetryPolicy,
-    SessionKey, StaticToken, v2, xpay,
+    ApiErrorKind, AppKey, Client, Env, Error, Player, Present, ReqwestTransport, RetryPolicy, SessionKey,
+    StaticToken, v2, xpay,
 };
 use midas_emulator::{Api, Emulator, Fault};
+use midas_tests::emulator_config;
 
 const OPENID: &str = "player-2";
 const SESSION_KEY: &str = "9hAb/NEYUlkaMBEsmFgzig==";
@@ -28,10 +29,7 @@ fn client_with_key(
     env: Env,
     payment_key: AppKey,
 ) -> Client<ReqwestTransport, StaticToken> {
-    let builder = Config::builder(emulator.appid(), emulator.offer_id(), env)
-        .production_key(emulator.production_key().clone())
-        .sandbox_key(emulator.sandbox_key().clone())
-        .base_url(emulator.base_url())
+    let builder = emulator_config(emulator, env)
         .timeout(Duration::from_millis(300))
         .retry(RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)));
     let builder = match env {

@@ -10,6 +10,7 @@ use midas_api::{
     ReqwestTransport, RetryPolicy, SessionKey, Sessions, StableTokenSource, TokenSource,
 };
 use midas_emulator::Emulator;
+use midas_tests::emulator_config;
 
 const OPENID: &str = "player-1";
 const FIRST_KEY: &str = "V7Q38/i2KXaqrQyl2Yx9Hg==";
@@ -37,10 +38,7 @@ fn classic(emulator: &Emulator) -> Arc<ClassicTokenSource<ReqwestTransport>> {
 }
 
 fn config(emulator: &Emulator) -> Config {
-    Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
-        .sandbox_key(emulator.sandbox_key().clone())
-        .payment_sandbox_key(emulator.payment_key(Env::Sandbox).clone())
-        .base_url(emulator.base_url())
+    emulator_config(emulator, Env::Sandbox)
         .timeout(Duration::from_secs(2))
         .retry(RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)))
         .build()

@@ -23,10 +23,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use midas_api::{
-    ApiErrorKind, CancelPay, Client, Config, Env, Error, Pay, Player, Present, RetryPolicy, SessionKey,
-    StaticToken,
+    ApiErrorKind, CancelPay, Client, Env, Error, Pay, Player, Present, RetryPolicy, SessionKey, StaticToken,
 };
 use midas_emulator::{Api, Emulator, FaultRates};
+use midas_tests::emulator_config;
 
 /// Faults of the soak: each kind at least once in a few thousand calls.
 const SOAK_RATES: FaultRates = FaultRates {
@@ -264,9 +264,7 @@ async fn soak(scenario: Scenario) -> Summary {
         builder = builder.player(openid(index), session_key(index), STARTING_BALANCE);
     }
     let emulator = builder.start().await.expect("emulator starts");
-    let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
-        .sandbox_key(emulator.sandbox_key().clone())
-        .base_url(emulator.base_url())
+    let config = emulator_config(&emulator, Env::Sandbox)
         .timeout(timeout)
         .retry(
             RetryPolicy::default()
