@@ -9,7 +9,7 @@ use midas_core::Env;
 ///
 /// ```
 /// use midas_emulator::{Api, Generation};
-/// assert_eq!(Api::V2Pay.generation(), Generation::Midas2);
+/// assert_eq!(Api::V2Pay.generation(), Generation::V2);
 /// assert!(Generation::Xpay.body_signed());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,10 +17,10 @@ use midas_core::Env;
 pub enum Generation {
     /// Midas 1.0, `/cgi-bin/midas/[sandbox/]<api>`: `sig` and `mp_sig` in the body; the path
     /// picks the environment.
-    Midas1,
+    V1,
     /// Midas 2.0 for mini games, `/wxa/game/<api>`: `pay_sig` and `signature` over the body
     /// bytes, in the query; the body's `env` picks the environment.
-    Midas2,
+    V2,
     /// Virtual payment (xpay), `/xpay/<api>`: `pay_sig` and, for some APIs, `signature` over
     /// the body bytes, in the query; the body's `env` picks the environment.
     Xpay,
@@ -29,7 +29,7 @@ pub enum Generation {
 impl Generation {
     /// Whether requests are signed over their exact body bytes (`pay_sig`, `signature`).
     pub const fn body_signed(self) -> bool {
-        !matches!(self, Self::Midas1)
+        !matches!(self, Self::V1)
     }
 }
 
@@ -79,10 +79,10 @@ pub enum Api {
 
 impl Api {
     /// The four Midas 1.0 APIs, in the order of the documentation.
-    pub const MIDAS_1: [Self; 4] = [Self::GetBalance, Self::Pay, Self::CancelPay, Self::Present];
+    pub const V1: [Self; 4] = [Self::GetBalance, Self::Pay, Self::CancelPay, Self::Present];
 
     /// The five Midas 2.0 APIs.
-    pub const MIDAS_2: [Self; 5] =
+    pub const V2: [Self; 5] =
         [Self::V2GetBalance, Self::V2Pay, Self::V2CancelPay, Self::V2Present, Self::V2QueryOrderInfo];
 
     /// The six xpay APIs.
@@ -117,12 +117,12 @@ impl Api {
     /// The generation the API belongs to.
     pub const fn generation(self) -> Generation {
         match self {
-            Self::GetBalance | Self::Pay | Self::CancelPay | Self::Present => Generation::Midas1,
+            Self::GetBalance | Self::Pay | Self::CancelPay | Self::Present => Generation::V1,
             Self::V2GetBalance
             | Self::V2Pay
             | Self::V2CancelPay
             | Self::V2Present
-            | Self::V2QueryOrderInfo => Generation::Midas2,
+            | Self::V2QueryOrderInfo => Generation::V2,
             Self::QueryUserBalance
             | Self::CurrencyPay
             | Self::CancelCurrencyPay
@@ -181,7 +181,7 @@ impl Api {
     pub fn route(path: &str) -> Option<(Self, Env)> {
         [Env::Production, Env::Sandbox]
             .into_iter()
-            .flat_map(|env| Self::MIDAS_1.into_iter().map(move |api| (api, env)))
+            .flat_map(|env| Self::V1.into_iter().map(move |api| (api, env)))
             .find(|(api, env)| api.path(*env) == path)
     }
 
@@ -196,7 +196,7 @@ impl Api {
 
     /// The Midas 1.0 API named [`Self::name`].
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::MIDAS_1.into_iter().find(|api| api.name() == name)
+        Self::V1.into_iter().find(|api| api.name() == name)
     }
 }
 
@@ -205,7 +205,7 @@ impl fmt::Display for Api {
     /// (`wxa/game/pay`, `xpay/currency_pay`), so that no two APIs print alike.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.generation() {
-            Generation::Midas1 => f.write_str(self.name()),
+            Generation::V1 => f.write_str(self.name()),
             _ => f.write_str(self.path(Env::Production).trim_start_matches('/')),
         }
     }

@@ -14,8 +14,9 @@
 use serde_json::{Map, Value};
 
 use crate::answer::{self, Rejection};
+use crate::ledger::DEFAULT_ZONE_ID;
 use crate::shared::{App, State};
-use crate::{DEFAULT_ZONE_ID, query, secret};
+use crate::{query, secret};
 
 /// One of the token and login APIs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

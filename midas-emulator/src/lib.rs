@@ -108,33 +108,30 @@
 mod answer;
 mod api;
 mod auth;
+mod builder;
 mod emulator;
 mod fault;
-mod game;
+mod keys;
 mod ledger;
 mod limits;
 mod listen;
 mod login;
-mod midas1;
+mod protocol;
 mod query;
 mod secret;
 mod server;
 mod session;
 mod shared;
-mod signed;
 mod tokens;
-mod wallet;
-mod xpay;
 
 pub use api::{Api, Generation};
-pub use emulator::{
+pub use builder::{
     DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_APPID, DEFAULT_HEADER_READ_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY, DEFAULT_PAYMENT_SANDBOX_KEY,
-    DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, DEFAULT_TOKEN_LIFETIME, Emulator, EmulatorBuilder,
-    StartError,
+    DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, DEFAULT_TOKEN_LIFETIME, EmulatorBuilder, StartError,
 };
+pub use emulator::Emulator;
 pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, FaultRecord, InvalidRates};
-pub use ledger::{Change, Effect};
+pub use ledger::{Balance, Change, DEFAULT_ZONE_ID, Effect};
 pub use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
 pub use tokens::TokenRequests;
-pub use wallet::{Balance, DEFAULT_ZONE_ID};

@@ -11,16 +11,16 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use midas_core::Env;
 use serde_json::Value;
 
-use crate::answer::{self, Fields, Rejection};
+use crate::answer::{self, Rejection};
+use crate::api::Api;
 use crate::auth::{self, AuthApi};
 use crate::fault::Fault;
-use crate::ledger::{Applied, Entry, Refusal};
 use crate::limits::read_body;
+use crate::protocol::{self, Context, Protocol, Received};
+use crate::query;
 use crate::shared::Shared;
-use crate::{Api, Generation, game, midas1, query, xpay};
 
 /// How a served call ends.
 #[derive(Debug)]
@@ -49,17 +49,17 @@ pub(crate) async fn handle(
             &answer::refusal(48001, "api unauthorized: no Midas API at this path"),
         ));
     };
-    // Midas 1.0 names the environment in the path; the others in the body.
-    let path_env = Api::route(request.uri().path()).map(|(_, env)| env);
+    let protocol = protocol::of(api.generation());
     if request.method() != Method::POST {
         return Ok(answer::response(StatusCode::OK, &answer::refusal(43002, "require POST method")));
     }
+    let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
     let body = match read_body(&shared.limits, request).await {
         Ok(body) => body,
-        Err(unread) => return Ok(unread.answer(parameter_errcode(api.generation()))),
+        Err(unread) => return Ok(unread.answer(protocol.parameter_errcode())),
     };
-    match serve(&shared, api, path_env, query.as_deref(), &body) {
+    match serve(&shared, protocol, api, &path, query.as_deref(), &body) {
         Outcome::Answer(value) => Ok(answer::response(StatusCode::OK, &value)),
         Outcome::Drop => Err(DropConnection),
         Outcome::Delay(delay, value) => {
@@ -86,9 +86,16 @@ async fn serve_auth(shared: &Shared, api: AuthApi, request: Request<Incoming>) -
     answer::response(StatusCode::OK, &value)
 }
 
-/// Checks, then faults and the ledger. The token comes first for every generation; then each
-/// generation checks in its own order (see [`midas1`], [`game`], [`xpay`]).
-fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, body: &[u8]) -> Outcome {
+/// Checks, then faults and the ledger. The token comes first for every protocol; then the
+/// protocol checks in its own order (see [`crate::protocol`]).
+fn serve(
+    shared: &Shared,
+    protocol: &dyn Protocol,
+    api: Api,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Outcome {
     let mut state = shared.state();
     state.requests += 1;
     let rid = state.requests;
@@ -100,20 +107,10 @@ fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, 
     if let Err(problem) = state.tokens.check(token.as_deref()) {
         return refused(problem.rejection());
     }
-    let token = token.unwrap_or_default();
-    let checked = match (api.generation(), path_env) {
-        (Generation::Midas1, Some(env)) => {
-            midas1::check(&shared.app, &state.sessions, api, env, &token, body)
-        }
-        (Generation::Midas2, _) => game::check(&shared.app, &state.sessions, api, query, body),
-        (Generation::Xpay, _) => {
-            let ledger = &state.ledger;
-            xpay::check(&shared.app, &state.sessions, |openid| ledger.knows(openid), api, query, body)
-        }
-        // A Midas 1.0 API is only ever routed with its environment.
-        _ => Err(Rejection::busy()),
-    };
-    let entry = match checked {
+    let access_token = token.unwrap_or_default();
+    let request = Received { api, path, query, access_token: &access_token, body };
+    let context = Context { app: &shared.app, sessions: &state.sessions, ledger: &state.ledger };
+    let entry = match protocol.check(&request, &context) {
         Ok(entry) => entry,
         Err(rejection) => return refused(rejection),
     };
@@ -125,8 +122,8 @@ fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, 
     let value = match state
         .ledger
         .apply(&entry)
-        .map_err(|refusal| refuse(&entry, refusal))
-        .and_then(|applied| answer_of(&entry, applied))
+        .map_err(|refusal| protocol.refusal(refusal))
+        .and_then(|applied| protocol.answer(applied))
     {
         Ok(fields) => answer::success(fields),
         // A refusal is answered as it is: a fault strikes only what would have been served.
@@ -140,31 +137,5 @@ fn serve(shared: &Shared, api: Api, path_env: Option<Env>, query: Option<&str>, 
         Fault::BusyAfter => refused(Rejection::busy()),
         Fault::DropAfter => Outcome::Drop,
         Fault::DelayAfter(delay) => Outcome::Delay(delay, value),
-    }
-}
-
-/// The generation's wording of an outcome of the books.
-fn answer_of(entry: &Entry, applied: Applied) -> Result<Fields, Rejection> {
-    match entry.api.generation() {
-        Generation::Midas2 => game::answer(applied),
-        Generation::Xpay => xpay::answer(applied),
-        _ => midas1::answer(applied),
-    }
-}
-
-/// The generation's errcode for a refusal of the books.
-fn refuse(entry: &Entry, refusal: Refusal) -> Rejection {
-    match entry.api.generation() {
-        Generation::Midas2 => game::refusal(refusal),
-        Generation::Xpay => xpay::refusal(refusal),
-        _ => midas1::refusal(refusal),
-    }
-}
-
-/// The errcode of a parameter error in `generation`.
-const fn parameter_errcode(generation: Generation) -> i64 {
-    match generation {
-        Generation::Xpay => 268_490_002,
-        _ => 90018,
     }
 }

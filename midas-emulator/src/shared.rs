@@ -3,9 +3,10 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use midas_core::{AppKey, AppSecret, Env};
+use midas_core::AppSecret;
 
 use crate::fault::FaultPlan;
+use crate::keys::KeyPair;
 use crate::ledger::Ledger;
 use crate::limits::Limits;
 use crate::login::LoginCodes;
@@ -17,24 +18,12 @@ use crate::tokens::Tokens;
 pub(crate) struct App {
     pub(crate) appid: String,
     pub(crate) offer_id: String,
-    pub(crate) production_key: AppKey,
-    pub(crate) sandbox_key: AppKey,
-    pub(crate) payment_production_key: AppKey,
-    pub(crate) payment_sandbox_key: AppKey,
+    /// The Midas 1.0 app keys: `sig`.
+    pub(crate) app_keys: KeyPair,
+    /// The payment keys: `pay_sig` of Midas 2.0 and xpay.
+    pub(crate) payment_keys: KeyPair,
     /// Fetches tokens and exchanges login codes.
     pub(crate) secret: AppSecret,
-}
-
-impl App {
-    /// The Midas 1.0 key of `env`.
-    pub(crate) fn key(&self, env: Env) -> &AppKey {
-        env.pick(&self.production_key, &self.sandbox_key)
-    }
-
-    /// The payment key of `env`, for `pay_sig` of Midas 2.0 and xpay.
-    pub(crate) fn payment_key(&self, env: Env) -> &AppKey {
-        env.pick(&self.payment_production_key, &self.payment_sandbox_key)
-    }
 }
 
 /// What changes: the tokens, the login codes, the players, the books, the faults.

@@ -1,9 +1,6 @@
 //! What the HTTP tests share: raw HTTP/1.1 over TCP (what any client in any language sees),
 //! and requests signed with midas-core, the code a real client signs with.
 
-// Each test file uses a part of these helpers.
-#![allow(dead_code)]
-
 use midas_core::sign::{Params, SignSink};
 use midas_core::{
     CallContext, JsonObject, MidasRequest, MpExtra, Scheme, ValidationError, body_signed, prepare,
@@ -110,7 +107,7 @@ pub(crate) fn signed_target(
         let signature = body_signed::signature(&session_key(key), signed);
         target.push_str(&format!("&signature={signature}"));
     }
-    if api.generation() == midas_emulator::Generation::Midas2 {
+    if api.generation() == midas_emulator::Generation::V2 {
         target.push_str("&sig_method=hmac_sha256");
     }
     target.push_str(&format!("&pay_sig={pay_sig}"));

@@ -1,32 +1,24 @@
-//! Midas 1.0: what it checks on a received request, in its order: parameters (90018), `sig`
-//! (90011), player (90010), `mp_sig` (90009); and how it words the ledger's outcomes. The
-//! signatures are checked with midas-core's verifier, the same code path as the client's
-//! signer; nothing here computes a signature.
+//! Midas 1.0, `/cgi-bin/midas/[sandbox/]*`: what it checks on a received request, in its order:
+//! parameters (90018), `sig` (90011), player (90010), `mp_sig` (90009); and how it words the
+//! ledger's outcomes. The path names the environment. The signatures are checked with
+//! midas-core's verifier, the same code path as the client's signer; nothing here computes a
+//! signature.
 
 use midas_core::verify::{ReceivedParams, VerifyError};
 use midas_core::{AppKey, Env, SessionKey};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::Api;
+use super::body::{Body, FieldSpec, Kind, Wording};
+use super::interface::{Context, Protocol, Received};
 use crate::answer::{Fields, Rejection, fields};
+use crate::api::Api;
 use crate::ledger::{Applied, Done, Entry, Op, Refusal};
-use crate::session::Sessions;
-use crate::shared::App;
 
-/// 90018, naming the field.
-fn parameter(field: &str, problem: &str) -> Rejection {
-    Rejection::new(90018, format!("invalid parameter `{field}`: {problem}"))
-}
+/// Midas 1.0.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct V1;
 
-/// The JSON type a field must have.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Text,
-    Integer,
-}
-
-/// One field of a request body: wire name, type, required.
-type FieldSpec = (&'static str, Kind, bool);
+const WORDING: Wording = Wording::V1;
 
 const COMMON: [FieldSpec; 9] = [
     ("appid", Kind::Text, true),
@@ -57,98 +49,59 @@ fn own_fields(api: Api) -> &'static [FieldSpec] {
 /// A request whose parameters passed; its signatures are checked next.
 #[derive(Debug)]
 pub(crate) struct Call {
-    pub(crate) api: Api,
-    pub(crate) env: Env,
-    pub(crate) openid: String,
+    api: Api,
+    env: Env,
+    openid: String,
     /// The wallet's zone.
-    pub(crate) zone_id: String,
-    pub(crate) op: Op,
+    zone_id: String,
+    op: Op,
     /// Every signed field but `ts`: two attempts of one request carry the same fingerprint.
-    pub(crate) fingerprint: Vec<(String, String)>,
+    fingerprint: Vec<(String, String)>,
     params: ReceivedParams,
     sig: String,
     mp_sig: Option<String>,
 }
 
 /// Checks the body of a call to `api` in `env` for the app `appid`/`offer_id`.
-pub(crate) fn parse(api: Api, env: Env, body: &[u8], appid: &str, offer_id: &str) -> Result<Call, Rejection> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| Rejection::new(90018, "invalid parameter: the body is not JSON"))?;
-    let Value::Object(object) = value else {
-        return Err(Rejection::new(90018, "invalid parameter: the body is not a JSON object"));
-    };
-    let specs = || COMMON.iter().chain(own_fields(api));
-    for (name, kind, required) in specs() {
-        match (object.get(*name), kind) {
-            (None, _) if *required => return Err(parameter(name, "missing")),
-            (None, _) => {}
-            (Some(Value::String(text)), Kind::Text) if text.is_empty() => {
-                return Err(parameter(name, "must not be empty"));
-            }
-            (Some(Value::String(_)), Kind::Text) => {}
-            (Some(_), Kind::Text) => return Err(parameter(name, "must be a JSON string")),
-            (Some(Value::Number(number)), Kind::Integer) if number.is_i64() => {}
-            (Some(_), Kind::Integer) => return Err(parameter(name, "must be a JSON integer")),
-        }
-    }
-    if let Some(name) = object.keys().find(|name| !specs().any(|(known, _, _)| known == name)) {
-        let problem = if name == "access_token" {
-            "belongs in the query string, not in the body"
-        } else {
-            "is not a parameter of this API"
-        };
-        return Err(parameter(name, problem));
-    }
-    if text(&object, "appid") != appid {
-        return Err(parameter("appid", "does not match the app"));
-    }
-    if text(&object, "offer_id") != offer_id {
-        return Err(parameter("offer_id", "does not match the app's offer_id"));
-    }
-    if integer(&object, "ts") <= 0 {
-        return Err(parameter("ts", "must be a UNIX time in seconds"));
-    }
-    let op = op(api, &object)?;
-    let params = ReceivedParams::from_json(&object).map_err(|error| match error {
-        VerifyError::Unsignable(name) => parameter(&name, "must be a string or an integer"),
-        other => Rejection::new(90018, format!("invalid parameter: {other}")),
+pub(crate) fn parse(
+    api: Api,
+    env: Env,
+    bytes: &[u8],
+    appid: &str,
+    offer_id: &str,
+) -> Result<Call, Rejection> {
+    let specs: Vec<FieldSpec> = COMMON.iter().chain(own_fields(api)).copied().collect();
+    let body = Body::parse(bytes, &specs, WORDING)?;
+    body.expect_text("appid", appid, "does not match the app")?;
+    body.expect_text("offer_id", offer_id, "does not match the app's offer_id")?;
+    body.check_ts()?;
+    let op = op(api, &body)?;
+    let params = ReceivedParams::from_json(body.object()).map_err(|error| match error {
+        VerifyError::Unsignable(name) => body.invalid(&name, "must be a string or an integer"),
+        other => Rejection::new(WORDING.errcode(), format!("invalid parameter: {other}")),
     })?;
-    let mut fingerprint: Vec<(String, String)> = object
-        .iter()
-        .filter(|(name, _)| !matches!(name.as_str(), "ts" | "sig" | "mp_sig"))
-        .map(|(name, value)| (name.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_owned)))
-        .collect();
-    fingerprint.sort();
+    let text = |name| body.text(name).unwrap_or_default().to_owned();
     Ok(Call {
         api,
         env,
-        openid: text(&object, "openid").to_owned(),
-        zone_id: text(&object, "zone_id").to_owned(),
+        openid: text("openid"),
+        zone_id: text("zone_id"),
         op,
-        fingerprint,
+        fingerprint: body.fingerprint(),
         params,
-        sig: text(&object, "sig").to_owned(),
-        mp_sig: object.get("mp_sig").and_then(Value::as_str).map(str::to_owned),
+        sig: text("sig"),
+        mp_sig: body.text("mp_sig").map(str::to_owned),
     })
 }
 
-fn op(api: Api, object: &Map<String, Value>) -> Result<Op, Rejection> {
-    let bill_no = || {
-        let bill_no = text(object, "bill_no");
-        let valid = (1..=63).contains(&bill_no.len())
-            && bill_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if valid {
-            Ok(bill_no.to_owned())
-        } else {
-            Err(parameter("bill_no", "must be 1 to 63 characters of [0-9A-Za-z_-]"))
-        }
-    };
-    let amount = |name: &str| match integer(object, name) {
-        0 => Err(parameter(name, "must not be zero")),
-        amount if amount < 0 => Err(parameter(name, "must be greater than zero")),
+fn op(api: Api, body: &Body) -> Result<Op, Rejection> {
+    let bill_no = || body.order_no("bill_no", true);
+    let amount = |name: &str| match body.integer(name).unwrap_or_default() {
+        0 => Err(body.invalid(name, "must not be zero")),
+        amount if amount < 0 => Err(body.invalid(name, "must be greater than zero")),
         amount => Ok(amount),
     };
-    let optional = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_owned);
+    let optional = |name| body.text(name).map(str::to_owned);
     Ok(match api {
         Api::Pay => Op::Pay { bill_no: bill_no()?, amount: amount("amt")?, payitem: optional("pay_item") },
         Api::CancelPay => Op::CancelRest { pay_bill_no: bill_no()? },
@@ -157,19 +110,9 @@ fn op(api: Api, object: &Map<String, Value>) -> Result<Op, Rejection> {
     })
 }
 
-/// A text field already checked to be present, or `""`.
-fn text<'a>(object: &'a Map<String, Value>, name: &str) -> &'a str {
-    object.get(name).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// An integer field already checked to be present, or 0.
-fn integer(object: &Map<String, Value>, name: &str) -> i64 {
-    object.get(name).and_then(Value::as_i64).unwrap_or_default()
-}
-
 impl Call {
     /// 90011 unless `sig` was made with `app_key` over the received fields and the called path.
-    pub(crate) fn verify_sig(&self, app_key: &AppKey) -> Result<(), Rejection> {
+    fn verify_sig(&self, app_key: &AppKey) -> Result<(), Rejection> {
         self.params
             .verify_sig(self.api.path(self.env), app_key, &self.sig)
             .map_err(|_| Rejection::new(90011, "sig error"))
@@ -177,19 +120,13 @@ impl Call {
 
     /// 90009 unless a sent `mp_sig` was made with `session_key`; nothing to check when none
     /// was sent.
-    pub(crate) fn verify_mp_sig(
-        &self,
-        access_token: &str,
-        session_key: &SessionKey,
-    ) -> Result<(), Rejection> {
+    fn verify_mp_sig(&self, access_token: &str, session_key: &SessionKey) -> Result<(), Rejection> {
         let Some(mp_sig) = &self.mp_sig else { return Ok(()) };
         self.params
             .verify_mp_sig(self.api.path(self.env), access_token, &self.sig, session_key, mp_sig)
             .map_err(|_| Rejection::new(90009, "mp_sig error"))
     }
-}
 
-impl Call {
     fn into_entry(self) -> Entry {
         Entry {
             api: self.api,
@@ -202,62 +139,62 @@ impl Call {
     }
 }
 
-/// Every check of a call to `api` in `env`, in Midas 1.0's order; then the call as an entry
-/// for the books.
-pub(crate) fn check(
-    app: &App,
-    sessions: &Sessions,
-    api: Api,
-    env: Env,
-    access_token: &str,
-    body: &[u8],
-) -> Result<Entry, Rejection> {
-    let call = parse(api, env, body, &app.appid, &app.offer_id)?;
-    call.verify_sig(app.key(env))?;
-    let Some(session_key) = sessions.current(&call.openid) else {
-        return Err(refusal(Refusal::UnknownPlayer));
-    };
-    call.verify_mp_sig(access_token, session_key)?;
-    Ok(call.into_entry())
-}
-
-/// The success fields of an outcome. A `present` whose `bill_no` was booked already is 90012
-/// even when it repeats the first call; a repeated `pay` answers the first result.
-pub(crate) fn answer(applied: Applied) -> Result<Fields, Rejection> {
-    match applied.done {
-        Done::Balance(balance) => match serde_json::to_value(balance) {
-            Ok(Value::Object(fields)) => Ok(fields),
-            _ => Err(Rejection::busy()),
-        },
-        Done::Present { .. } if applied.replayed => Err(refusal(Refusal::BillNoTaken)),
-        Done::Present { bill_no, balance, .. } => {
-            Ok(fields([("balance", json!(balance)), ("bill_no", json!(bill_no))]))
-        }
-        Done::Pay { bill_no, balance, used_gen_amt } => Ok(fields([
-            ("bill_no", json!(bill_no)),
-            ("balance", json!(balance)),
-            ("used_gen_amt", json!(used_gen_amt)),
-        ])),
-        Done::Refund { bill_no, .. } => Ok(fields([("bill_no", json!(bill_no))])),
-        // No Midas 1.0 API asks the books for these.
-        Done::Order(_) | Done::Delivered => Err(Rejection::busy()),
+impl Protocol for V1 {
+    fn parameter_errcode(&self) -> i64 {
+        WORDING.errcode()
     }
-}
 
-/// The errcode of a refusal of the books.
-pub(crate) fn refusal(refusal: Refusal) -> Rejection {
-    match refusal {
-        Refusal::UnknownPlayer => Rejection::new(90010, "user not logged in or login expired"),
-        Refusal::BillNoTaken => Rejection::new(90012, "order already exists"),
-        Refusal::NotEnough => Rejection::new(90013, "balance not enough"),
-        Refusal::UnknownPay | Refusal::UnknownOrder => Rejection::new(90000, "order not exist"),
-        Refusal::FullyRefunded | Refusal::AlreadyRefunded | Refusal::RefundTooLarge { .. } => {
-            Rejection::new(90015, "order already rolled back")
+    /// Every check of a call, in Midas 1.0's order, in the environment its path names.
+    fn check(&self, request: &Received<'_>, context: &Context<'_>) -> Result<Entry, Rejection> {
+        // Only ever routed here with its environment.
+        let Some((api, env)) = Api::route(request.path) else { return Err(Rejection::busy()) };
+        let app = context.app;
+        let call = parse(api, env, request.body, &app.appid, &app.offer_id)?;
+        call.verify_sig(app.app_keys.get(env))?;
+        let Some(session_key) = context.sessions.current(&call.openid) else {
+            return Err(self.refusal(Refusal::UnknownPlayer));
+        };
+        call.verify_mp_sig(request.access_token, session_key)?;
+        Ok(call.into_entry())
+    }
+
+    /// A `present` whose `bill_no` was booked already is 90012 even when it repeats the first
+    /// call; a repeated `pay` answers the first result.
+    fn answer(&self, applied: Applied) -> Result<Fields, Rejection> {
+        match applied.done {
+            Done::Balance(balance) => match serde_json::to_value(balance) {
+                Ok(Value::Object(fields)) => Ok(fields),
+                _ => Err(Rejection::busy()),
+            },
+            Done::Present { .. } if applied.replayed => Err(self.refusal(Refusal::BillNoTaken)),
+            Done::Present { bill_no, balance, .. } => {
+                Ok(fields([("balance", json!(balance)), ("bill_no", json!(bill_no))]))
+            }
+            Done::Pay { bill_no, balance, used_gen_amt } => Ok(fields([
+                ("bill_no", json!(bill_no)),
+                ("balance", json!(balance)),
+                ("used_gen_amt", json!(used_gen_amt)),
+            ])),
+            Done::Refund { bill_no, .. } => Ok(fields([("bill_no", json!(bill_no))])),
+            // No Midas 1.0 API asks the books for these.
+            Done::Order(_) | Done::Delivered => Err(Rejection::busy()),
         }
-        Refusal::Overflow => Rejection::new(
-            90018,
-            "invalid parameter: the amount would take the wallet past 9223372036854775807 coins",
-        ),
+    }
+
+    fn refusal(&self, refusal: Refusal) -> Rejection {
+        match refusal {
+            Refusal::UnknownPlayer => Rejection::new(90010, "user not logged in or login expired"),
+            Refusal::BillNoTaken => Rejection::new(90012, "order already exists"),
+            Refusal::NotEnough => Rejection::new(90013, "balance not enough"),
+            Refusal::UnknownPay | Refusal::UnknownOrder => Rejection::new(90000, "order not exist"),
+            Refusal::FullyRefunded | Refusal::AlreadyRefunded | Refusal::RefundTooLarge { .. } => {
+                Rejection::new(90015, "order already rolled back")
+            }
+            Refusal::Overflow => Rejection::new(
+                90018,
+                "invalid parameter: the amount would take the wallet past 9223372036854775807 coins",
+            ),
+        }
     }
 }
 
@@ -312,7 +249,7 @@ mod tests {
 
     #[test]
     fn a_well_formed_request_of_each_api_passes() {
-        for api in Api::MIDAS_1 {
+        for api in Api::V1 {
             let call = parse(api, Env::Production, &body(api, &[], &[]), "wx1234567", "12345678");
             assert!(call.is_ok(), "{api}: {call:?}");
         }

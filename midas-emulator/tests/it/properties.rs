@@ -1,16 +1,15 @@
 //! Whatever reaches the money endpoints (extreme amounts, amounts that are not `i64`, bodies
 //! that are not JSON), the server answers JSON and the books stay consistent.
 
-mod support;
-
 use std::collections::HashMap;
 
 use midas_emulator::{Api, Change, Emulator, Env};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::{CANCEL_PAY, Money1, OPENID, PAY, PRESENT, Signing, prepared_v1, signed_target};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::support::{self, CANCEL_PAY, Money1, OPENID, PAY, PRESENT, Signing, prepared_v1, signed_target};
 
 const STARTING_BALANCE: i64 = 100;
 const ZONES: [&str; 2] = ["1", "2"];
@@ -133,7 +132,7 @@ fn request(emulator: &Emulator, call: &Call) -> (String, Vec<u8>) {
     let pay_bill_no = format!("b{}", call.pay_bill_no);
     let amount = call.amount.json();
     let (target, bytes) = match call.api.generation() {
-        midas_emulator::Generation::Midas1 => {
+        midas_emulator::Generation::V1 => {
             let integer = match call.amount {
                 Amount::Integer(amount) => amount,
                 // Midas 1.0 bodies are written by the signer: raw JSON goes in below.
@@ -167,7 +166,7 @@ fn request(emulator: &Emulator, call: &Call) -> (String, Vec<u8>) {
         _ => {
             let env = if call.env == Env::Sandbox { 1 } else { 0 };
             let common = |api: Api| match api.generation() {
-                midas_emulator::Generation::Midas2 => format!(
+                midas_emulator::Generation::V2 => format!(
                     r#""openid":"{OPENID}","offer_id":"{}","ts":1700000000,"zone_id":"{}","env":{env}"#,
                     emulator.offer_id(),
                     call.zone_id

@@ -1,13 +1,13 @@
 //! The emulator over a raw TCP connection: what any HTTP client in any language sees.
 
-mod support;
-
 use std::time::Duration;
 
 use midas_emulator::{Api, Emulator, Env, Fault, FaultRates, SessionKey};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::support;
 
 /// The status and the JSON body of an answer to a text body.
 async fn call(emulator: &Emulator, method: &str, target: &str, body: &str) -> (u16, Value) {

@@ -1,8 +1,6 @@
 //! What one client may hold of the server: idle sockets are shed and timed out, and a body
 //! declared too large is refused before it is sent.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use midas_emulator::{DEFAULT_MAX_CONNECTIONS, Emulator, SessionKey};
@@ -11,6 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::timeout;
+
+use crate::support;
 
 /// How long a test waits for an answer that should come at once.
 const PROMPTLY: Duration = Duration::from_secs(2);

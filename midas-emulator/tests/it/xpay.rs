@@ -1,12 +1,11 @@
 //! xpay (`/xpay/*`) over raw HTTP: bodies serialised with serde_json, signed with midas-core's
 //! `pay_sig` (and `signature` where the API takes it) over the exact bytes sent.
 
-mod support;
-
 use midas_emulator::{Api, AppKey, Change, Emulator, Env, Fault};
 use serde_json::{Value, json};
-use support::{
-    OPENID, Signing, assert_names_field, errcode, post, sample_body, send, session_key, signed,
+
+use crate::support::{
+    self, OPENID, Signing, assert_names_field, errcode, post, sample_body, send, session_key, signed,
     signed_target, started, xpay_body,
 };
 

@@ -9,57 +9,13 @@
 //! `0 <= gen_balance <= balance` and `cost_sum >= 0`.
 
 use midas_core::Env;
-use serde::Serialize;
+
+use super::report::Balance;
 
 /// The zone of the zone-less helpers ([`crate::Emulator::balance`],
 /// [`crate::Emulator::add_player`]) and of every xpay call, which carries no `zone_id`: `"1"`,
 /// the zone Midas documents for games without zones.
 pub const DEFAULT_ZONE_ID: &str = "1";
-
-/// A player's wallet in one environment and zone, as `getbalance` reports it.
-///
-/// `balance` includes the gifted coins (`gen_balance`); `save_sum` is the emulator's reading of
-/// "historical total coins": everything ever topped up or gifted (`save_amt + present_sum`).
-/// Midas 2.0 and xpay name the same numbers `present_balance` (`gen_balance`), `sum_save`
-/// (`save_amt`), `sum_present` (`present_sum`), `sum_balance` (`save_sum`) and `sum_cost`
-/// (`cost_sum`).
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), midas_emulator::StartError> {
-/// use midas_emulator::{Emulator, Env, SessionKey};
-/// let emulator = Emulator::start().await?;
-/// emulator.add_player("player-1", SessionKey::new("key-1").expect("not empty"), 100);
-/// let balance = emulator.balance(Env::Sandbox, "player-1").expect("registered");
-/// assert_eq!((balance.balance, balance.save_amt, balance.first_save), (100, 100, false));
-/// let other_zone = emulator.balance_in_zone(Env::Sandbox, "player-1", "2").expect("registered");
-/// assert_eq!((other_zone.balance, other_zone.first_save), (0, true));
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Balance {
-    /// Game coins, gifted ones included.
-    pub balance: i64,
-    /// Gifted coins.
-    pub gen_balance: i64,
-    /// Whether the player has never topped up (qualifies for a first top-up). Midas 1.0 sends
-    /// it as `1` or `0`, the form real answers carry (the documentation says boolean; clients
-    /// accept both); Midas 2.0 and xpay send a boolean.
-    #[serde(serialize_with = "flag_as_integer")]
-    pub first_save: bool,
-    /// Coins topped up in total (the starting balance of a registered player).
-    pub save_amt: i64,
-    /// Coins ever received: `save_amt + present_sum`.
-    pub save_sum: i64,
-    /// Coins spent in total (refunded deductions are given back).
-    pub cost_sum: i64,
-    /// Coins received as gifts in total.
-    pub present_sum: i64,
-}
-
-fn flag_as_integer<S: serde::Serializer>(flag: &bool, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u8(u8::from(*flag))
-}
 
 /// Which wallet: environment, player, zone.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

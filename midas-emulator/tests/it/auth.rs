@@ -1,11 +1,11 @@
 //! The token and login APIs over a raw TCP connection: credentials, methods, limits, expiry.
 
-mod support;
-
 use std::time::Duration;
 
 use midas_emulator::{DEFAULT_APP_SECRET, Emulator, SessionKey};
 use serde_json::{Value, json};
+
+use crate::support;
 
 async fn call(emulator: &Emulator, method: &str, target: &str, body: &str) -> Value {
     let (status, value) = support::call(emulator, method, target, body.as_bytes()).await;

@@ -2,11 +2,10 @@
 //! Midas 1.0 to Midas 2.0 (or xpay) keeps the player's coins and orders; zones keep theirs
 //! apart; amounts that would overflow a wallet are refused whole.
 
-mod support;
-
 use midas_emulator::{Api, Change, DEFAULT_ZONE_ID, Env};
 use serde_json::json;
-use support::{
+
+use crate::support::{
     CANCEL_PAY, Money1, OPENID, PAY, PRESENT, errcode, money_v1, present_v1, signed, started, v2_body,
     xpay_body,
 };

@@ -1,12 +1,11 @@
 //! Midas 2.0 (`/wxa/game/*`) over raw HTTP: bodies serialised with serde_json, signed with
 //! midas-core's `pay_sig` and `signature` over the exact bytes sent.
 
-mod support;
-
 use midas_emulator::{Api, AppKey, Change, Env, Fault};
 use serde_json::{Value, json};
-use support::{
-    OPENID, Signing, assert_names_field, errcode, post, sample_body, send, session_key, signed,
+
+use crate::support::{
+    self, OPENID, Signing, assert_names_field, errcode, post, sample_body, send, session_key, signed,
     signed_target, started, v2_body,
 };
 
@@ -152,7 +151,7 @@ async fn a_wrong_pay_sig_is_90011() {
     let emulator = started(100).await;
     let midas1_key = emulator.sandbox_key().clone();
     let production_payment_key = emulator.payment_key(Env::Production).clone();
-    for api in Api::MIDAS_2 {
+    for api in Api::V2 {
         for key in [&midas1_key, &production_payment_key, &AppKey::new("not-the-key").expect("not empty")] {
             let signing = Signing { pay_sig_key: Some(key.clone()), ..Signing::default() };
             let answer = send(&emulator, api, &sample_body(api), &signing).await;
@@ -165,7 +164,7 @@ async fn a_wrong_pay_sig_is_90011() {
 #[tokio::test]
 async fn a_wrong_signature_is_90010() {
     let emulator = started(100).await;
-    for api in Api::MIDAS_2 {
+    for api in Api::V2 {
         let signing = Signing { session_key: Some("not-the-session-key"), ..Signing::default() };
         let answer = send(&emulator, api, &sample_body(api), &signing).await;
         assert_eq!(errcode(&answer), 90010, "{api}: {answer}");
@@ -176,7 +175,7 @@ async fn a_wrong_signature_is_90010() {
 #[tokio::test]
 async fn a_body_respaced_after_signing_is_refused() {
     let emulator = started(100).await;
-    for api in Api::MIDAS_2 {
+    for api in Api::V2 {
         let body = sample_body(api);
         let signed_bytes = serde_json::to_vec(&body).expect("JSON");
         let sent_bytes = serde_json::to_vec_pretty(&body).expect("JSON");

@@ -1,0 +1,44 @@
+//! One key per environment: the Midas 1.0 app keys, and the payment keys that sign `pay_sig`
+//! of Midas 2.0 and xpay. Midas gives each environment its own key, so a pair whose two keys
+//! are equal is refused when the server starts.
+
+use midas_core::{AppKey, Env};
+
+/// A key (or a setting of one) for each environment.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyPair<K = AppKey> {
+    pub(crate) production: K,
+    pub(crate) sandbox: K,
+}
+
+impl<K> KeyPair<K> {
+    /// The key of `env`.
+    pub(crate) fn get(&self, env: Env) -> &K {
+        match env {
+            Env::Production => &self.production,
+            Env::Sandbox => &self.sandbox,
+        }
+    }
+}
+
+impl KeyPair<Option<AppKey>> {
+    /// The keys set, and `defaults` for the others.
+    pub(crate) fn or(self, defaults: KeyPair) -> KeyPair {
+        KeyPair {
+            production: self.production.unwrap_or(defaults.production),
+            sandbox: self.sandbox.unwrap_or(defaults.sandbox),
+        }
+    }
+}
+
+impl KeyPair {
+    /// Two keys from their texts.
+    pub(crate) fn from_texts(production: &str, sandbox: &str) -> Result<Self, midas_core::ValidationError> {
+        Ok(Self { production: AppKey::new(production)?, sandbox: AppKey::new(sandbox)? })
+    }
+
+    /// Whether both environments would share one key (Midas never does).
+    pub(crate) fn shared(&self) -> bool {
+        self.production.expose_secret() == self.sandbox.expose_secret()
+    }
+}
