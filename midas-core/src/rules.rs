@@ -121,7 +121,8 @@ mod tests {
 
     #[test]
     fn pair_text_finds_separators_and_control_characters_at_every_position() {
-        let samples = ['&', '=', '\0', '\n', '\u{7f}', '\u{85}', ' ', '~', '%', '>', '<', '\u{a0}', '备', '\u{c2}'];
+        let samples =
+            ['&', '=', '\0', '\n', '\u{7f}', '\u{85}', ' ', '~', '%', '>', '<', '\u{a0}', '备', '\u{c2}'];
         for len in 1..=24 {
             for position in 0..len {
                 for ch in samples {
