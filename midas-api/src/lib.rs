@@ -24,9 +24,10 @@
 //! Declaring a new endpoint is one struct:
 //!
 //! ```
-//! use midas_api::midas_api;
+//! use midas_api::{midas_api, midas_response};
 //!
-//! #[derive(Debug, serde::Deserialize)]
+//! #[midas_response]
+//! #[derive(Debug)]
 //! pub struct PresentResponse { pub balance: i64, pub bill_no: String }
 //!
 //! #[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
@@ -68,9 +69,12 @@ pub use midas_core::{
     AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, CallContext, DecodeError, Env, Error,
     Hex64, HttpRequest, HttpResponse, MaskedSigned, Method, MidasRequest, PreparedCall, Rule, Scheme,
     SessionKey, TokenError, Transport, TransportError, TransportErrorKind, ValidationError, body_signed,
-    prepare, sign, validate, verify,
+    bool_or_int, prepare, sign, validate, verify,
 };
-pub use midas_derive::midas_api;
+pub use midas_derive::{midas_api, midas_response};
+/// The serde the generated code and [`midas_response`](macro@midas_response) use, for services that
+/// name its traits.
+pub use serde;
 pub use player::Player;
 pub use retry::RetryPolicy;
 pub use token::{StaticToken, TokenSource};
@@ -89,4 +93,5 @@ pub mod __private0_1 {
         CallContext, JsonObject, MidasRequest, MpExtra, Params, Rule, Scheme, SignSink, ValidationError,
         rules,
     };
+    pub use serde;
 }

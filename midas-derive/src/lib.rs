@@ -19,6 +19,7 @@ mod ast;
 mod attr;
 mod errors;
 mod expand;
+mod response;
 mod scheme;
 mod valid;
 
@@ -40,4 +41,19 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn midas_api(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::midas_api(args.into(), input.into()).into()
+}
+
+/// Derives the deserialization of an endpoint's success response through the serde that
+/// `midas-api` re-exports: a service declares endpoints and responses with `midas-api` as its
+/// only dependency. Put it above `#[derive(..)]`; serde's field attributes (`#[serde(default)]`,
+/// `#[serde(alias = "..")]`) work as usual.
+///
+/// ```text
+/// #[midas_response]
+/// #[derive(Debug)]
+/// pub struct PresentResponse { pub balance: i64, pub bill_no: String }
+/// ```
+#[proc_macro_attribute]
+pub fn midas_response(args: TokenStream, input: TokenStream) -> TokenStream {
+    response::midas_response(args.into(), input.into()).into()
 }
