@@ -307,12 +307,20 @@ impl ForceLog {
 /// every caller for a short while after (1 s; see [`Self::with_failure_cache`]), so a failing
 /// endpoint is not asked once per caller.
 ///
-/// ```no_run
-/// use midas_api::{AppCredentials, AppSecret, ReqwestTransport, StableTokenSource, TokenSource};
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?);
+/// Against the `stable_token` of a local emulator (in production, leave out `with_base_url`):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use midas_api::{AppCredentials, ReqwestTransport, StableTokenSource, TokenSource};
+/// let emulator = midas_emulator::Emulator::start().await?;
+/// let app = AppCredentials::new(emulator.appid(), emulator.app_secret().clone())
+///     .with_base_url(emulator.base_url())?;
 /// let tokens = StableTokenSource::new(app, ReqwestTransport::new()?);
 /// let token = tokens.token().await?;
+/// assert_eq!(token, emulator.access_token());
+/// assert_eq!(tokens.token().await?, token);
+/// assert_eq!(emulator.token_requests().stable, 1, "the second call was served from the cache");
 /// # Ok(()) }
 /// ```
 pub struct StableTokenSource<T> {
@@ -388,12 +396,21 @@ impl<T: Transport> TokenSource for StableTokenSource<T> {
 /// **Trap:** each fetch invalidates the token every other server of the app holds. Run one
 /// per app, in one place, or prefer [`StableTokenSource`].
 ///
-/// ```no_run
-/// use midas_api::{AppCredentials, AppSecret, ClassicTokenSource, ReqwestTransport, TokenSource};
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?);
+/// Against the `token` API of a local emulator, which shows the trap: a refresh replaces the
+/// token for everyone.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use midas_api::{AppCredentials, ClassicTokenSource, ReqwestTransport, TokenSource};
+/// let emulator = midas_emulator::Emulator::start().await?;
+/// let app = AppCredentials::new(emulator.appid(), emulator.app_secret().clone())
+///     .with_base_url(emulator.base_url())?;
 /// let tokens = ClassicTokenSource::new(app, ReqwestTransport::new()?);
-/// let token = tokens.token().await?;
+/// let first = tokens.token().await?;
+/// let second = tokens.refresh(&first).await?;
+/// assert_ne!(first, second, "every fetch issues a new token; `first` is now invalid");
+/// assert_eq!(emulator.token_requests().classic, 2);
 /// # Ok(()) }
 /// ```
 pub struct ClassicTokenSource<T> {
@@ -449,7 +466,7 @@ impl<T: Transport> TokenSource for ClassicTokenSource<T> {
     }
 }
 
-/// A player's login session from `code2session`.
+/// A player's login session from [`Sessions::code2session`] (an example is at [`Sessions`]).
 #[derive(Clone, Debug)]
 pub struct Session {
     /// The player's openid.
@@ -461,6 +478,26 @@ pub struct Session {
 }
 
 /// The login APIs: `code2session` and `checksession`.
+///
+/// Against a local emulator, with a code as `wx.login` would hand it to the game:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use midas_api::{ApiErrorKind, AppCredentials, ReqwestTransport, Sessions};
+/// let emulator = midas_emulator::Emulator::start().await?;
+/// let app = AppCredentials::new(emulator.appid(), emulator.app_secret().clone())
+///     .with_base_url(emulator.base_url())?;
+/// let sessions = Sessions::new(app, ReqwestTransport::new()?);
+/// let code = emulator.issue_login_code("player-1");
+/// let session = sessions.code2session(&code).await?;
+/// assert_eq!(session.openid, "player-1");
+/// let token = emulator.access_token();
+/// assert!(sessions.check_session_key(&token, "player-1", &session.session_key).await?);
+/// let used = sessions.code2session(&code).await.expect_err("a code is single-use");
+/// assert_eq!(used.as_api().map(|api| api.kind()), Some(ApiErrorKind::CodeUsed));
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Sessions<T> {
     app: AppCredentials,

@@ -22,6 +22,26 @@ use crate::v1::{
 /// by its [`RetryPolicy`](crate::RetryPolicy) with the same `bill_no` on every attempt.
 ///
 /// Cloning is cheap (an `Arc`); a client is `Send + Sync` and meant to be shared.
+///
+/// A gift of 10 coins against the in-process Midas server of `midas-emulator`:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use midas_api::{Client, Config, Env, Player, Present, SessionKey, StaticToken};
+/// use midas_emulator::Emulator;
+///
+/// let emulator = Emulator::start().await?;
+/// emulator.add_player("player-1", SessionKey::new("session-key-1")?, 100);
+/// let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+///     .sandbox_key(emulator.sandbox_key().clone())
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// let client = Client::new(config, StaticToken::new(emulator.access_token()))?;
+/// let gift = Present { bill_no: "gift-0001".into(), present_counts: 10 };
+/// assert_eq!(client.present(&Player::new("player-1"), gift).await?.balance, 110);
+/// # Ok(()) }
+/// ```
 pub struct Client<T, K> {
     inner: Arc<Inner<T, K>>,
     clock: Arc<dyn Clock>,
@@ -48,18 +68,74 @@ impl<T, K> std::fmt::Debug for Client<T, K> {
 #[cfg(feature = "reqwest")]
 impl<K: TokenSource> Client<crate::ReqwestTransport, K> {
     /// A client that sends over HTTPS with reqwest.
+    ///
+    /// A production client whose tokens come from `stable_token` (nothing is fetched until the
+    /// first call):
+    ///
+    /// ```
+    /// use midas_api::{AppCredentials, AppKey, AppSecret, Client, Config, Env};
+    /// use midas_api::{ReqwestTransport, StableTokenSource};
+    /// let config = Config::builder("wx1234567", "12345678", Env::Production)
+    ///     .production_key(AppKey::new("production-app-key")?)
+    ///     .build()?;
+    /// let app = AppCredentials::new("wx1234567", AppSecret::new("app-secret")?);
+    /// let client = Client::new(config, StableTokenSource::new(app, ReqwestTransport::new()?))?;
+    /// assert_eq!(client.config().env(), Env::Production);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(config: Config, tokens: K) -> Result<Self, Error> {
         Ok(Self::with_transport(config, tokens, crate::ReqwestTransport::new()?))
     }
 }
 
 impl<T: Transport, K: TokenSource> Client<T, K> {
-    /// A client over any [`Transport`].
+    /// A client over any [`Transport`]: here an in-memory one, as tests use, that answers every
+    /// request with one canned body.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{AccessToken, AppKey, Client, Config, Env, Player, StaticToken};
+    /// use midas_api::{HttpRequest, HttpResponse, Transport, TransportError};
+    ///
+    /// struct Canned(&'static str);
+    /// impl Transport for Canned {
+    ///     async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+    ///         Ok(HttpResponse { status: 200, body: self.0.as_bytes().to_vec() })
+    ///     }
+    /// }
+    ///
+    /// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+    ///     .sandbox_key(AppKey::new("sandbox-key")?)
+    ///     .build()?;
+    /// let answer = r#"{"errcode":0,"balance":100,"gen_balance":20,"first_save":0,"save_amt":80,
+    ///     "save_sum":80,"cost_sum":0,"present_sum":20}"#;
+    /// let tokens = StaticToken::new(AccessToken::new("TOKEN")?);
+    /// let client = Client::with_transport(config, tokens, Canned(answer));
+    /// let balance = client.get_balance(&Player::new("player-1")).await?;
+    /// assert_eq!((balance.balance, balance.gen_balance), (100, 20));
+    /// # Ok(()) }
+    /// ```
     pub fn with_transport(config: Config, tokens: K, transport: T) -> Self {
         Self { inner: Arc::new(Inner { config, transport, tokens }), clock: Arc::new(SystemClock) }
     }
 
     /// Replaces the clock that stamps `ts` (tests use [`FixedClock`](crate::FixedClock)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{AccessToken, AppKey, Client, Config, Env, FixedClock, GetBalance, Player};
+    /// use midas_api::StaticToken;
+    /// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+    ///     .sandbox_key(AppKey::new("sandbox-key")?)
+    ///     .build()?;
+    /// let client = Client::new(config, StaticToken::new(AccessToken::new("TOKEN")?))?
+    ///     .with_clock(FixedClock(1_507_530_737));
+    /// let dry_run = client.prepare(&Player::new("player-1"), &GetBalance {}).await?;
+    /// assert!(String::from_utf8(dry_run.body)?.contains(r#""ts":1507530737"#));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
         Self { inner: self.inner, clock: Arc::new(clock) }
@@ -106,6 +182,35 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// order id, re-stamped and re-signed; a refused token is refreshed once. "This operation
     /// already succeeded" after such an attempt is reported as [`Error::AlreadyProcessed`]
     /// once the order is confirmed where the generation can look it up.
+    ///
+    /// One player's balance read through Midas 1.0 and Midas 2.0, and a refused pay that never
+    /// leaves the process:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{Client, Config, Env, Error, GetBalance, Pay, Player, SessionKey, StaticToken, v2};
+    /// # let emulator = midas_emulator::Emulator::start().await?;
+    /// # let session_key = SessionKey::new("session-key-1")?;
+    /// # emulator.add_player("player-1", session_key.clone(), 100);
+    /// # let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+    /// #     .sandbox_key(emulator.sandbox_key().clone())
+    /// #     .payment_sandbox_key(emulator.payment_sandbox_key().clone())
+    /// #     .base_url(emulator.base_url())
+    /// #     .build()?;
+    /// # let client = Client::new(config, StaticToken::new(emulator.access_token()))?;
+    /// // `client` talks to a local emulator, as in the example of `Client`.
+    /// let player = Player::new("player-1").with_session_key(session_key);
+    /// let v1 = client.call(&player, &GetBalance {}).await?;
+    /// let v2 = client.call(&player, &v2::GetBalance {}).await?;
+    /// assert_eq!((v1.balance, v2.balance), (100, 100));
+    ///
+    /// let nothing = Pay { amt: 0, bill_no: "order-0001".into(), pay_item: None, app_remark: None };
+    /// let refused = client.call(&player, &nothing).await;
+    /// assert!(matches!(refused, Err(Error::Validation(error)) if error.field() == "amt"));
+    /// assert_eq!(emulator.requests(), 2, "the refused pay was not sent");
+    /// # Ok(()) }
+    /// ```
     pub async fn call<R: MidasRequest + Sync>(
         &self,
         player: &Player,
@@ -127,13 +232,20 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// token shown as `***` in `Display` and `Debug`) and its body, signed — a dry run, nothing
     /// is sent. The token comes from the client's token source.
     ///
-    /// ```no_run
-    /// # async fn run(client: midas_api::Client<midas_api::ReqwestTransport, midas_api::StaticToken>)
-    /// # -> Result<(), midas_api::Error> {
-    /// use midas_api::{Player, Present};
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{AccessToken, AppKey, Client, Config, Env, Player, Present, StaticToken};
+    /// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+    ///     .sandbox_key(AppKey::new("sandbox-key")?)
+    ///     .build()?;
+    /// let client = Client::new(config, StaticToken::new(AccessToken::new("ACCESS_TOKEN")?))?;
     /// let request = Present { bill_no: "gift-0001".into(), present_counts: 10 };
     /// let dry_run = client.prepare(&Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g"), &request).await?;
-    /// println!("{dry_run}"); // POST https://api.weixin.qq.com/cgi-bin/midas/sandbox/present?access_token=*** {"appid":…}
+    /// let shown = dry_run.to_string();
+    /// let url = "https://api.weixin.qq.com/cgi-bin/midas/sandbox/present?access_token=***";
+    /// assert!(shown.starts_with(&format!("POST {url} {{")));
+    /// assert!(shown.contains(r#""present_counts":10"#) && shown.contains(r#""sig":""#));
     /// # Ok(()) }
     /// ```
     pub async fn prepare<R: MidasRequest>(&self, player: &Player, request: &R) -> Result<DryRun, Error> {
@@ -344,6 +456,20 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
 
 /// What a call would send: [`Client::prepare`]'s dry run. `Display` shows `POST`, the URL with
 /// the token as `***`, and the body (a Midas call's body holds no secret); so does `Debug`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use midas_api::{AccessToken, AppKey, Client, Config, Env, GetBalance, Player, StaticToken};
+/// # let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+/// #     .sandbox_key(AppKey::new("sandbox-key")?)
+/// #     .build()?;
+/// let client = Client::new(config, StaticToken::new(AccessToken::new("ACCESS_TOKEN")?))?;
+/// let dry_run = client.prepare(&Player::new("player-1"), &GetBalance {}).await?;
+/// assert!(!format!("{dry_run:?}").contains("ACCESS_TOKEN"));
+/// assert!(dry_run.url.expose().ends_with("getbalance?access_token=ACCESS_TOKEN"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct DryRun {
     /// The URL; only [`ApiUrl::expose`] shows the token.

@@ -12,6 +12,21 @@ pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 
 /// What a client needs: the app's ids, the app key of each environment, the environment, the
 /// base URL, the per-attempt timeout and the retry policy. Build it with [`Config::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use midas_api::{AppKey, Config, Env, RetryPolicy};
+/// let config = Config::builder("wx1234567", "12345678", Env::Production)
+///     .production_key(AppKey::new("midas-app-key")?)
+///     .payment_production_key(AppKey::new("virtual-payment-app-key")?)
+///     .base_url("https://api.weixin.qq.com/")
+///     .timeout(Duration::from_secs(3))
+///     .retry(RetryPolicy::default().with_max_attempts(6))
+///     .build()?;
+/// assert_eq!(config.base_url(), "https://api.weixin.qq.com");
+/// assert_eq!((config.timeout(), config.retry().max_attempts()), (Duration::from_secs(3), 6));
+/// # Ok::<(), midas_api::ValidationError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) appid: String,
@@ -112,6 +127,20 @@ impl Config {
 }
 
 /// Builds a [`Config`]; [`ConfigBuilder::build`] checks it.
+///
+/// A production configuration with only the sandbox key could not sign anything, so it is
+/// refused, naming the missing key:
+///
+/// ```
+/// use midas_api::{AppKey, Config, Env, Rule};
+/// let error = Config::builder("wx1234567", "12345678", Env::Production)
+///     .sandbox_key(AppKey::new("sandbox-key")?)
+///     .build()
+///     .expect_err("no key for production");
+/// assert_eq!(error.field(), "production_key");
+/// assert_eq!(error.rule(), &Rule::MissingKey(Env::Production));
+/// # Ok::<(), midas_api::ValidationError>(())
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct ConfigBuilder {

@@ -8,27 +8,73 @@ use crate::player::Player;
 use crate::token::TokenSource;
 use crate::{v2, xpay};
 
-/// The Midas 2.0 calls of a client: `client.v2().pay(..)`. Same validation and retry rules as
-/// the 1.0 calls, keyed on each request's `bill_no`.
+/// The Midas 2.0 calls of a client: `client.v2().pay(..)` (an example is at [`Client::v2`]).
+/// Same validation and retry rules as the 1.0 calls, keyed on each request's `bill_no`.
 #[derive(Debug)]
 pub struct V2<'a, T, K> {
     client: &'a Client<T, K>,
 }
 
-/// The xpay calls of a client: `client.xpay().currency_pay(..)`. Same validation and retry
-/// rules, keyed on each request's `order_id`.
+/// The xpay calls of a client: `client.xpay().currency_pay(..)` (an example is at
+/// [`Client::xpay`]). Same validation and retry rules, keyed on each request's `order_id`.
 #[derive(Debug)]
 pub struct Xpay<'a, T, K> {
     client: &'a Client<T, K>,
 }
 
 impl<T: Transport, K: TokenSource> Client<T, K> {
-    /// The Midas 2.0 (`/wxa/game/*`) calls.
+    /// The Midas 2.0 (`/wxa/game/*`) calls. They need the virtual-payment AppKey
+    /// ([`ConfigBuilder::payment_sandbox_key`](crate::ConfigBuilder::payment_sandbox_key)) and
+    /// the player's session key.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use midas_api::{Client, Config, Env, SessionKey, StaticToken};
+    /// # let emulator = midas_emulator::Emulator::start().await?;
+    /// # let session_key = SessionKey::new("session-key-1")?;
+    /// # emulator.add_player("player-1", session_key.clone(), 100);
+    /// # let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+    /// #     .payment_sandbox_key(emulator.payment_sandbox_key().clone())
+    /// #     .base_url(emulator.base_url())
+    /// #     .build()?;
+    /// # let client = Client::new(config, StaticToken::new(emulator.access_token()))?;
+    /// // `client` has the sandbox virtual-payment AppKey of a local emulator, where
+    /// // "player-1" has 100 coins.
+    /// use midas_api::{Player, v2};
+    /// let player = Player::new("player-1").with_session_key(session_key);
+    /// let pay = v2::Pay { amount: 30, bill_no: "order-0001".into(), payitem: None, remark: None };
+    /// assert_eq!(client.v2().pay(&player, pay).await?.balance, 70);
+    /// # Ok(()) }
+    /// ```
     pub fn v2(&self) -> V2<'_, T, K> {
         V2 { client: self }
     }
 
-    /// The xpay (`/xpay/*`) calls.
+    /// The xpay (`/xpay/*`) calls. They need the virtual-payment AppKey; `currency_pay` and the
+    /// other calls with the player's `signature` also need its session key and IP.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use midas_api::{Client, Config, Env, SessionKey, StaticToken};
+    /// # let emulator = midas_emulator::Emulator::start().await?;
+    /// # let session_key = SessionKey::new("session-key-1")?;
+    /// # emulator.add_player("player-1", session_key.clone(), 100);
+    /// # let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+    /// #     .payment_sandbox_key(emulator.payment_sandbox_key().clone())
+    /// #     .base_url(emulator.base_url())
+    /// #     .build()?;
+    /// # let client = Client::new(config, StaticToken::new(emulator.access_token()))?;
+    /// // `client` has the sandbox virtual-payment AppKey of a local emulator, where
+    /// // "player-1" has 100 coins.
+    /// use midas_api::{Player, xpay};
+    /// let player = Player::new("player-1").with_session_key(session_key).with_user_ip("203.0.113.7");
+    /// let pay =
+    ///     xpay::CurrencyPay { amount: 30, order_id: "order-0001".into(), payitem: None, remark: None };
+    /// assert_eq!(client.xpay().currency_pay(&player, pay).await?.balance, 70);
+    /// # Ok(()) }
+    /// ```
     pub fn xpay(&self) -> Xpay<'_, T, K> {
         Xpay { client: self }
     }

@@ -14,9 +14,17 @@ use crate::checks::check_duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use midas_api::RetryPolicy;
+/// use midas_api::{AppKey, Config, Env, RetryPolicy};
 /// let policy = RetryPolicy::default().with_max_attempts(6).with_deadline(Duration::from_secs(20));
 /// assert_eq!(policy.max_attempts(), 6);
+/// assert_eq!(RetryPolicy::never().max_attempts(), 1);
+/// // The configuration checks the policy: 1 to 20 attempts.
+/// let too_many = Config::builder("wx1234567", "12345678", Env::Sandbox)
+///     .sandbox_key(AppKey::new("sandbox-key")?)
+///     .retry(RetryPolicy::default().with_max_attempts(50))
+///     .build();
+/// assert_eq!(too_many.expect_err("50 attempts").field(), "retry.max_attempts");
+/// # Ok::<(), midas_api::ValidationError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {

@@ -10,6 +10,30 @@ use midas_core::{AccessToken, TokenError};
 /// invalid or expired) it calls [`Self::refresh`] with the token that was refused, and sends
 /// the call once more with the new one. Implement it to plug in a shared cache (a token
 /// service, Redis) that many servers use.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::RwLock;
+/// use midas_api::{AccessToken, TokenError, TokenSource};
+///
+/// /// The token a central service last pushed to this server.
+/// struct Pushed(RwLock<Option<AccessToken>>);
+///
+/// impl TokenSource for Pushed {
+///     async fn token(&self) -> Result<AccessToken, TokenError> {
+///         let pushed = self.0.read().map_err(|_| TokenError::new(None, "lock poisoned", false))?;
+///         pushed.clone().ok_or_else(|| TokenError::new(None, "no token pushed yet", true))
+///     }
+///     async fn refresh(&self, _rejected: &AccessToken) -> Result<AccessToken, TokenError> {
+///         Err(TokenError::new(None, "the token service refreshes on its own", true))
+///     }
+/// }
+///
+/// let tokens = Pushed(RwLock::new(Some(AccessToken::new("TOKEN")?)));
+/// assert_eq!(tokens.token().await?, AccessToken::new("TOKEN")?);
+/// # Ok(()) }
+/// ```
 pub trait TokenSource: Send + Sync {
     /// A token believed valid.
     fn token(&self) -> impl Future<Output = Result<AccessToken, TokenError>> + Send;

@@ -9,7 +9,15 @@ use serde::Deserialize;
 
 use crate::midas_api;
 
-/// `pay_v2.getBalance`: the player's balance and totals.
+/// `pay_v2.getBalance`: the player's balance and totals. Like every Midas 2.0 API, it needs
+/// the player's session key.
+///
+/// ```
+/// use midas_api::{MidasRequest, v2};
+/// assert_eq!(v2::GetBalance::PATH, "/wxa/game/getbalance");
+/// assert_eq!(v2::GetBalance::SANDBOX_PATH, v2::GetBalance::PATH, "the body's `env` picks");
+/// assert!(v2::GetBalance::USER_SIGNATURE);
+/// ```
 #[midas_api(scheme = "v2", path = "/wxa/game/getbalance", response = BalanceResponse)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GetBalance {}
@@ -36,6 +44,14 @@ pub struct BalanceResponse {
 }
 
 /// `pay_v2.pay`: deduct coins. `bill_no` is kept across retries (idempotent for 48 hours).
+///
+/// ```
+/// use midas_api::{MidasRequest, Rule, v2};
+/// let pay = v2::Pay { amount: 30, bill_no: "order-0001".into(), payitem: None, remark: None };
+/// assert!(pay.validate().is_ok());
+/// let underscored = v2::Pay { bill_no: "_order-0001".into(), ..pay };
+/// assert_eq!(underscored.validate().expect_err("leading `_`").rule(), &Rule::BillNoV2);
+/// ```
 #[midas_api(scheme = "v2", path = "/wxa/game/pay", response = PayResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pay {
@@ -65,6 +81,17 @@ pub struct PayResponse {
 
 /// `pay_v2.cancelPay`: refund (part of) a deduction. Several partial refunds may follow one
 /// pay, each with its own new `bill_no`, as long as they add up to at most the paid amount.
+///
+/// ```
+/// use midas_api::{MidasRequest, v2};
+/// let refund = v2::CancelPay {
+///     pay_bill_no: "order-0001".into(),
+///     bill_no: "refund-0001".into(),
+///     amount: 10,
+/// };
+/// assert_eq!(refund.order_id(), Some("refund-0001"), "retries keep the refund's own bill_no");
+/// assert_eq!(refund.amount(), Some(10));
+/// ```
 #[midas_api(scheme = "v2", path = "/wxa/game/cancelpay", response = CancelPayResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelPay {
@@ -91,6 +118,12 @@ pub struct CancelPayResponse {
 }
 
 /// `pay_v2.present`: gift coins.
+///
+/// ```
+/// use midas_api::{MidasRequest, v2};
+/// let gift = v2::Present { amount: 50, bill_no: "gift-0001".into() };
+/// assert_eq!((gift.order_id(), gift.amount()), (Some("gift-0001"), Some(50)));
+/// ```
 #[midas_api(scheme = "v2", path = "/wxa/game/present", response = PresentResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Present {
@@ -113,6 +146,14 @@ pub struct PresentResponse {
 }
 
 /// `pay_v2.queryOrder` (`/wxa/game/queryorderinfo`): the state of an order.
+///
+/// ```
+/// use midas_api::{MidasRequest, Rule, v2};
+/// let query = v2::QueryOrder { out_trade_no: "order-0001".into(), biz_id: 1 };
+/// assert!(query.validate().is_ok());
+/// let no_biz = v2::QueryOrder { biz_id: 0, ..query };
+/// assert_eq!(no_biz.validate().expect_err("biz_id 0").rule(), &Rule::Positive);
+/// ```
 #[midas_api(scheme = "v2", path = "/wxa/game/queryorderinfo", response = QueryOrderResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryOrder {

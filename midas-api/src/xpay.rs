@@ -13,7 +13,24 @@ use serde::Deserialize;
 
 use crate::midas_api;
 
-/// `query_user_balance`: the player's balance.
+/// `query_user_balance`: the player's balance. It needs the player's session key and IP; a
+/// player without an IP is refused before anything is sent:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use midas_api::{AccessToken, AppKey, Client, Config, Env, Error, Player, SessionKey, StaticToken, xpay};
+/// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+///     .payment_sandbox_key(AppKey::new("virtual-payment-key")?)
+///     .build()?;
+/// let client = Client::new(config, StaticToken::new(AccessToken::new("TOKEN")?))?;
+/// let player = Player::new("player-1").with_session_key(SessionKey::new("session-key-1")?);
+/// let refused = client.prepare(&player, &xpay::QueryUserBalance {}).await;
+/// assert!(matches!(refused, Err(Error::Validation(error)) if error.field() == "user_ip"));
+/// let dry_run = client.prepare(&player.with_user_ip("203.0.113.7"), &xpay::QueryUserBalance {}).await?;
+/// assert!(dry_run.url.to_string().contains("&pay_sig=") && dry_run.url.to_string().contains("&signature="));
+/// # Ok(()) }
+/// ```
 #[midas_api(scheme = "xpay", path = "/xpay/query_user_balance", require_user_ip = true, response = UserBalanceResponse, user_signature = true)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryUserBalance {}
@@ -39,7 +56,15 @@ pub struct UserBalanceResponse {
     pub first_save_flag: bool,
 }
 
-/// `currency_pay`: deduct coins; `order_id` is kept across retries.
+/// `currency_pay`: deduct coins; `order_id` is kept across retries. An example call is at
+/// [`Client::xpay`](crate::Client::xpay).
+///
+/// ```
+/// use midas_api::{MidasRequest, xpay};
+/// let pay = xpay::CurrencyPay { amount: 30, order_id: "order-0001".into(), payitem: None, remark: None };
+/// assert_eq!((pay.order_id(), pay.amount()), (Some("order-0001"), Some(30)));
+/// assert!(xpay::CurrencyPay::USER_SIGNATURE);
+/// ```
 #[midas_api(scheme = "xpay", path = "/xpay/currency_pay", require_user_ip = true, response = CurrencyPayResponse, user_signature = true)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrencyPay {
@@ -68,6 +93,16 @@ pub struct CurrencyPayResponse {
 }
 
 /// `cancel_currency_pay`: refund a `currency_pay`, with a new order id of its own.
+///
+/// ```
+/// use midas_api::{MidasRequest, xpay};
+/// let refund = xpay::CancelCurrencyPay {
+///     pay_order_id: "order-0001".into(),
+///     order_id: "refund-0001".into(),
+///     amount: 30,
+/// };
+/// assert_eq!(refund.order_id(), Some("refund-0001"), "retries keep the refund's own order id");
+/// ```
 #[midas_api(scheme = "xpay", path = "/xpay/cancel_currency_pay", require_user_ip = true, response = CancelCurrencyPayResponse, user_signature = true)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelCurrencyPay {
@@ -92,6 +127,15 @@ pub struct CancelCurrencyPayResponse {
 
 /// `present_currency`: gift coins. There is no lookup by order id, so retries go on until
 /// success or 268490004 (already succeeded).
+///
+/// ```
+/// use midas_api::{MidasRequest, Rule, xpay};
+/// let gift = xpay::PresentCurrency { order_id: "gift-0001".into(), amount: 50 };
+/// assert!(gift.validate().is_ok());
+/// assert!(!xpay::PresentCurrency::USER_SIGNATURE, "no session key needed");
+/// let too_long = xpay::PresentCurrency { order_id: "g".repeat(64), ..gift };
+/// assert_eq!(too_long.validate().expect_err("64 characters").rule(), &Rule::BillNo);
+/// ```
 #[midas_api(scheme = "xpay", path = "/xpay/present_currency", response = PresentCurrencyResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PresentCurrency {
@@ -116,6 +160,13 @@ pub struct PresentCurrencyResponse {
 }
 
 /// `query_order`: an order's state.
+///
+/// ```
+/// use midas_api::{MidasRequest, xpay};
+/// let query = xpay::QueryOrder { order_id: "order-0001".into() };
+/// assert_eq!(query.order_id(), Some("order-0001"));
+/// assert_eq!(xpay::QueryOrder::PATH, "/xpay/query_order");
+/// ```
 #[midas_api(scheme = "xpay", path = "/xpay/query_order", response = QueryOrderResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryOrder {
@@ -151,6 +202,13 @@ pub struct Order {
 
 /// `notify_provide_goods`: mark a cash order delivered after push delivery failed. Its body
 /// carries no openid.
+///
+/// ```
+/// use midas_api::{MidasRequest, xpay};
+/// let notify = xpay::NotifyProvideGoods { order_id: "order-0001".into() };
+/// assert!(notify.validate().is_ok());
+/// assert_eq!(xpay::NotifyProvideGoods::PATH, "/xpay/notify_provide_goods");
+/// ```
 #[midas_api(scheme = "xpay", path = "/xpay/notify_provide_goods", response = NotifyProvideGoodsResponse, openid = false)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotifyProvideGoods {

@@ -5,7 +5,13 @@ use core::fmt;
 
 use crate::Env;
 
-/// The rule a value broke.
+/// The rule a value broke, as [`ValidationError::rule`] reports it.
+///
+/// ```
+/// use midas_core::{Env, Rule};
+/// let missing = Rule::MissingKey(Env::Production);
+/// assert_eq!(missing.to_string(), "no app key is configured for the production environment");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rule {
@@ -122,7 +128,17 @@ pub enum TransportErrorKind {
     Other,
 }
 
-/// The request did not produce a readable HTTP answer.
+/// The request did not produce a readable HTTP answer. Its [`TransportErrorKind`] says
+/// whether sending again can help.
+///
+/// ```
+/// use midas_core::{TransportError, TransportErrorKind};
+/// let bad_gateway = TransportError::new(TransportErrorKind::Status(502), "HTTP error status");
+/// assert!(bad_gateway.is_retryable());
+/// assert_eq!(bad_gateway.to_string(), "transport error (Status(502)): HTTP error status");
+/// let not_found = TransportError::new(TransportErrorKind::Status(404), "HTTP error status");
+/// assert!(!not_found.is_retryable());
+/// ```
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("transport error ({kind:?}): {}", Escaped(message))]
 pub struct TransportError {
@@ -152,6 +168,15 @@ impl TransportError {
 }
 
 /// The answer came back but could not be read as the documented response.
+///
+/// ```
+/// use midas_core::{DecodeError, Error};
+/// let unreadable: Error = DecodeError::new("pay", "not JSON").into();
+/// assert!(unreadable.is_retryable() && unreadable.may_have_applied(), "the outcome is unknown");
+/// let after_success = DecodeError::after_success("pay", "missing field `balance`");
+/// assert!(after_success.succeeded());
+/// assert!(!Error::from(after_success).is_retryable(), "it was applied: do not pay again");
+/// ```
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("cannot decode the {api} response: {}", Escaped(message))]
 pub struct DecodeError {
@@ -188,7 +213,17 @@ impl DecodeError {
     }
 }
 
-/// The meaning of a Midas `errcode`, per API generation.
+/// The meaning of a Midas `errcode`, per API generation
+/// ([`Scheme::classify`](crate::Scheme::classify)).
+///
+/// ```
+/// use midas_core::{ApiErrorKind, Scheme};
+/// assert_eq!(Scheme::V1.classify(90013), ApiErrorKind::InsufficientBalance);
+/// assert_eq!(Scheme::Xpay.classify(268_490_006), ApiErrorKind::InsufficientBalance);
+/// assert_eq!(ApiErrorKind::auth(40163), ApiErrorKind::CodeUsed);
+/// assert!(ApiErrorKind::Busy.is_retryable() && !ApiErrorKind::OrderExists.is_retryable());
+/// assert_eq!(ApiErrorKind::OrderInProgress.to_string(), "order in progress");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ApiErrorKind {
@@ -286,7 +321,16 @@ impl fmt::Display for ApiErrorKind {
     }
 }
 
-/// The strings that were signed, with every secret replaced by `***`.
+/// The strings that were signed, with every secret replaced by `***`: what
+/// [`ApiError::signed`] holds after a signature rejection.
+///
+/// ```
+/// use midas_core::{ApiError, ApiErrorKind, MaskedSigned};
+/// let sig = "amt=10&appid=wx1234567&org_loc=/cgi-bin/midas/pay&method=POST&secret=***";
+/// let signed = MaskedSigned { sig: sig.into(), mp_sig: None };
+/// let error = ApiError::new("pay", 90011, "sig error", ApiErrorKind::SigRejected).with_signed(signed);
+/// assert!(error.to_string().ends_with(&format!("sig was computed over `{sig}`")));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MaskedSigned {
     /// What `sig` was computed over.
@@ -296,6 +340,17 @@ pub struct MaskedSigned {
 }
 
 /// Midas answered with a non-zero `errcode`.
+///
+/// ```
+/// use midas_core::{ApiError, ApiErrorKind};
+/// let error = ApiError::new("pay", 90013, "balance not enough", ApiErrorKind::InsufficientBalance);
+/// assert_eq!((error.errcode(), error.kind()), (90013, ApiErrorKind::InsufficientBalance));
+/// assert!(!error.is_retryable());
+/// assert_eq!(
+///     error.to_string(),
+///     "pay failed with errcode 90013 (insufficient balance): balance not enough"
+/// );
+/// ```
 #[derive(Clone, Debug)]
 pub struct ApiError {
     api: &'static str,
@@ -400,6 +455,28 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// Every way a Midas call can fail.
+///
+/// What a game server does after a failed pay: the variants that settle an order's fate
+/// first, then [`Error::may_have_applied`] for the rest.
+///
+/// ```
+/// use midas_core::{ApiError, ApiErrorKind, Error};
+///
+/// fn next_step(error: &Error) -> &'static str {
+///     match error {
+///         Error::AlreadyProcessed { .. } => "deliver: an earlier attempt paid",
+///         Error::OrderIdTaken { .. } => "send it again with a new bill_no",
+///         Error::Api(api) if api.kind() == ApiErrorKind::InsufficientBalance => "ask for a top-up",
+///         Error::Unresolved { .. } => "reconcile: send again with the same bill_no",
+///         error if error.may_have_applied() => "reconcile: send again with the same bill_no",
+///         _ => "nothing was deducted",
+///     }
+/// }
+/// let done = Error::AlreadyProcessed { api: "pay", bill_no: "order-0001".into() };
+/// assert_eq!(next_step(&done), "deliver: an earlier attempt paid");
+/// let short = ApiError::new("pay", 90013, "balance not enough", ApiErrorKind::InsufficientBalance);
+/// assert_eq!(next_step(&short.into()), "ask for a top-up");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -510,6 +587,14 @@ impl Error {
 
     /// The API error, if Midas answered with one (also as the last answer of an
     /// [`Error::Unresolved`] call).
+    ///
+    /// ```
+    /// use midas_core::{ApiError, ApiErrorKind, Error};
+    /// let busy = ApiError::new("pay", -1, "system error", ApiErrorKind::Busy);
+    /// let last = Box::new(Error::Api(busy));
+    /// let gave_up = Error::Unresolved { api: "pay", order_id: "order-0001".into(), last };
+    /// assert_eq!(gave_up.as_api().map(ApiError::kind), Some(ApiErrorKind::Busy));
+    /// ```
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
             Self::Api(err) => Some(err),
@@ -520,6 +605,15 @@ impl Error {
 }
 
 /// Why a token source could not give a token.
+///
+/// ```
+/// use midas_core::{Error, TokenError};
+/// let limited = TokenError::new(Some(45011), "errcode 45011: api minute-quota reach limit", true);
+/// assert_eq!(limited.errcode(), Some(45011));
+/// assert!(limited.is_retryable());
+/// let error: Error = limited.into();
+/// assert!(!error.may_have_applied(), "without a token nothing was sent");
+/// ```
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("access token unavailable: {}", Escaped(message))]
 pub struct TokenError {

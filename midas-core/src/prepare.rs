@@ -26,6 +26,26 @@ pub fn validate<R: MidasRequest + ?Sized>(
 /// A call ready to send: the path, the body bytes, and the signatures. Where the signatures
 /// go is the scheme's: in the body for Midas 1.0 (already written there), in the query for
 /// the others ([`Self::url`] puts them there).
+///
+/// [`prepare`] makes one from a request; `midas-api`'s `Client::prepare` shows the result as
+/// a dry run. Built by hand here, an xpay call whose `pay_sig` goes into the query:
+///
+/// ```
+/// use midas_core::{AccessToken, AppKey, PreparedCall, Scheme, body_signed};
+/// let body = br#"{"openid":"player-1","env":1,"order_id":"order-0001"}"#.to_vec();
+/// let pay_sig = body_signed::pay_sig(&AppKey::new("payment-key")?, "/xpay/query_order", &body);
+/// let call = PreparedCall {
+///     scheme: Scheme::Xpay,
+///     path: "/xpay/query_order",
+///     app_signature: pay_sig,
+///     player_signature: None,
+///     body,
+/// };
+/// let url = call.url("https://api.weixin.qq.com", &AccessToken::new("TOKEN")?);
+/// let shown = format!("https://api.weixin.qq.com/xpay/query_order?access_token=***&pay_sig={pay_sig}");
+/// assert_eq!(url.to_string(), shown);
+/// # Ok::<(), midas_core::ValidationError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct PreparedCall {
     /// The generation.

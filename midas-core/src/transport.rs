@@ -50,6 +50,15 @@ impl ApiUrl {
     }
 
     /// Appends a query parameter whose value is masked when shown.
+    ///
+    /// ```
+    /// use midas_core::ApiUrl;
+    /// let mut url = ApiUrl::bare("https://api.weixin.qq.com", "/sns/jscode2session");
+    /// url.query("appid", "wx1234567").secret_query("secret", "app-secret");
+    /// let shown = "https://api.weixin.qq.com/sns/jscode2session?appid=wx1234567&secret=***";
+    /// assert_eq!(url.to_string(), shown);
+    /// assert!(url.expose().ends_with("secret=app-secret"));
+    /// ```
     pub fn secret_query(&mut self, name: &str, value: &str) -> &mut Self {
         self.push_name(name);
         let start = self.full.len();
@@ -144,6 +153,27 @@ pub struct HttpResponse {
 /// The client is generic over it: `midas-api` ships a reqwest implementation behind its default
 /// `reqwest` feature; tests use an in-memory one. Implementations must never put the URL into
 /// an error message (it carries the access token).
+///
+/// An in-memory transport that answers every POST with one canned body (`midas-api`'s
+/// `Client::with_transport` shows one in use):
+///
+/// ```
+/// use midas_core::{HttpRequest, HttpResponse, Method, Transport, TransportError, TransportErrorKind};
+///
+/// struct Canned(&'static str);
+///
+/// impl Transport for Canned {
+///     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+///         match request.method {
+///             Method::Post => Ok(HttpResponse { status: 200, body: self.0.as_bytes().to_vec() }),
+///             Method::Get => Err(TransportError::new(TransportErrorKind::Connect, "POST only")),
+///         }
+///     }
+/// }
+/// // A response's `Debug` shows the body's length only: a token answer carries the token.
+/// let answer = HttpResponse { status: 200, body: br#"{"access_token":"TOKEN"}"#.to_vec() };
+/// assert_eq!(format!("{answer:?}"), "HttpResponse { status: 200, body_len: 24 }");
+/// ```
 pub trait Transport: Send + Sync {
     /// Sends `request` (a POST with `Content-Type: application/json`, or a GET).
     fn send(&self, request: HttpRequest)

@@ -47,6 +47,15 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
 
 /// Why an emulator could not start.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use midas_emulator::{Emulator, StartError};
+/// let refused = Emulator::builder().max_connections(0).start().await;
+/// assert!(matches!(refused, Err(StartError::Setting { field: "max_connections", .. })));
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
@@ -361,12 +370,23 @@ impl EmulatorBuilder {
 
 /// The ways to start one: here, with the options they take.
 impl Emulator {
-    /// Starts an emulator with the defaults on a free port of 127.0.0.1.
+    /// Starts an emulator with the defaults on a free port of 127.0.0.1: the `DEFAULT_*`
+    /// ids, keys, token and AppSecret, no player, no fault.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), midas_emulator::StartError> {
+    /// use midas_emulator::{DEFAULT_APPID, DEFAULT_SANDBOX_KEY, Emulator};
+    /// let emulator = Emulator::start().await?;
+    /// assert_eq!(emulator.appid(), DEFAULT_APPID);
+    /// assert_eq!(emulator.sandbox_key().expose_secret(), DEFAULT_SANDBOX_KEY);
+    /// # Ok(()) }
+    /// ```
     pub async fn start() -> Result<Self, StartError> {
         Self::builder().start().await
     }
 
-    /// Options for [`EmulatorBuilder::start`].
+    /// Options for [`EmulatorBuilder::start`] (an example is at [`EmulatorBuilder`]).
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }

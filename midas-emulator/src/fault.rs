@@ -15,9 +15,14 @@ use crate::Api;
 
 /// What goes wrong with one call.
 ///
+/// Queue one with [`Emulator::inject`](crate::Emulator::inject) or
+/// [`Emulator::inject_for`](crate::Emulator::inject_for), or draw them with [`FaultRates`].
+///
 /// ```
 /// use std::time::Duration;
 /// use midas_emulator::{Fault, FaultKind};
+/// assert!(!Fault::BusyBefore.applies(), "refused before the books");
+/// assert!(Fault::DropAfter.applies(), "applied, then the answer is lost");
 /// assert_eq!(Fault::DelayAfter(Duration::from_secs(1)).kind(), FaultKind::DelayAfter);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,7 +68,13 @@ pub enum FaultKind {
     DelayAfter,
 }
 
-/// How many faults of each kind struck so far.
+/// How many faults of each kind struck so far ([`Emulator::fault_counts`](crate::Emulator::fault_counts)).
+///
+/// ```
+/// use midas_emulator::{FaultCounts, FaultKind};
+/// let counts = FaultCounts { busy_after: 2, drop_after: 1, ..FaultCounts::default() };
+/// assert_eq!((counts.of(FaultKind::BusyAfter), counts.total()), (2, 3));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FaultCounts {
     /// `-1` before applying.
@@ -193,6 +204,12 @@ impl FaultRates {
 }
 
 /// Fault rates outside `0..=1`, or adding up to more than 1.
+///
+/// ```
+/// use midas_emulator::{FaultRates, InvalidRates};
+/// let rates = FaultRates { busy_before: 1.5, ..FaultRates::default() };
+/// assert_eq!(rates.validate(), Err(InvalidRates));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("fault rates must each be between 0 and 1 and add up to at most 1")]
 pub struct InvalidRates;

@@ -2,7 +2,14 @@ use serde::Deserialize;
 
 use crate::midas_api;
 
-/// `midas.getBalance`: read a player's balance. It has no fields of its own.
+/// `midas.getBalance`: read a player's balance. It has no fields of its own; send it with
+/// [`Client::get_balance`](crate::Client::get_balance) or [`Client::call`](crate::Client::call).
+///
+/// ```
+/// use midas_api::{Env, GetBalance, MidasRequest};
+/// assert_eq!(GetBalance::path(Env::Sandbox), "/cgi-bin/midas/sandbox/getbalance");
+/// assert_eq!(GetBalance::path(Env::Production), "/cgi-bin/midas/getbalance");
+/// ```
 #[midas_api(path = "/cgi-bin/midas/getbalance", response = GetBalanceResponse)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GetBalance {}

@@ -6,6 +6,15 @@ use crate::midas_api;
 ///
 /// `bill_no` is the idempotency key: Midas never deducts twice for one `bill_no`, so a
 /// retry always reuses it.
+///
+/// ```
+/// use midas_api::{MidasRequest, Pay, Rule};
+/// let pay = Pay { amt: 30, bill_no: "order-0001".into(), pay_item: Some("sword".into()), app_remark: None };
+/// assert_eq!(pay.order_id(), Some("order-0001"));
+/// assert!(pay.validate().is_ok());
+/// let spaced = Pay { bill_no: "order 0001".into(), ..pay };
+/// assert_eq!(spaced.validate().expect_err("a space").rule(), &Rule::BillNo);
+/// ```
 #[midas_api(path = "/cgi-bin/midas/pay", response = PayResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pay {

@@ -5,6 +5,13 @@ use crate::midas_api;
 /// `midas.present`: gift game currency to a player.
 ///
 /// `bill_no` is the idempotency key: a retry with the same `bill_no` never gifts twice.
+///
+/// ```
+/// use midas_api::{MidasRequest, Present, Rule};
+/// let nothing = Present { bill_no: "gift-0001".into(), present_counts: 0 };
+/// let error = nothing.validate().expect_err("nothing to gift");
+/// assert_eq!((error.field(), error.rule()), ("present_counts", &Rule::Positive));
+/// ```
 #[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Present {
