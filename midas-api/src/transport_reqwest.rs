@@ -1,15 +1,35 @@
-//! The default transport: reqwest over rustls.
+//! The default transport: reqwest 0.13, over the TLS backend that midas-api's features choose.
 //!
 //! Redirects are never followed and no `Referer` is ever sent: a redirect would re-send a
 //! signed body or an AppSecret to another host, and a `Referer` would carry the access token.
 
 use midas_core::{HttpRequest, HttpResponse, Method, Transport, TransportError, TransportErrorKind};
 
-/// Sends requests with a shared [`reqwest::Client`] (connection pooling, keep-alive, rustls).
+/// Sends requests with a shared [`reqwest::Client`] (connection pooling, keep-alive, HTTP/1.1).
 ///
 /// A 3xx answer is a [`TransportErrorKind::Status`] error naming the status and the host of its
 /// `Location`; it is never followed. Error messages are taken with the URL stripped: it carries
 /// the access token.
+///
+/// # reqwest version and features
+///
+/// The public API names reqwest **0.13** ([`from_builder`](Self::from_builder) takes a
+/// [`reqwest::ClientBuilder`]): build that builder with reqwest 0.13, and expect a move to
+/// another reqwest release to be a breaking release of midas-api. The TLS backend is chosen by
+/// midas-api's features:
+///
+/// | feature | what it gives |
+/// | --- | --- |
+/// | `reqwest` (default) | this transport and [`Client::new`](crate::Client::new); no TLS backend by itself |
+/// | `rustls` (default) | rustls with the aws-lc-rs provider, no OpenSSL; certificates checked against the operating system's trust store (the platform verifier) |
+/// | `native-tls` | the platform's TLS library: OpenSSL on Linux, SChannel on Windows, Security.framework on macOS |
+///
+/// For native-tls only, depend with `default-features = false, features = ["native-tls"]`; if
+/// both backends are compiled in, reqwest uses native-tls unless the builder says
+/// `tls_backend_rustls()`. With `reqwest` alone (and no TLS feature enabled on reqwest by another
+/// crate) an `https://` URL is refused before anything is sent; plain `http://`, as to a local
+/// emulator, works. Where the system has no trust store (a scratch container), pass roots through
+/// [`from_builder`](Self::from_builder) with `ClientBuilder::tls_certs_only`.
 ///
 /// ```
 /// use midas_api::ReqwestTransport;
@@ -132,8 +152,8 @@ fn classify(err: reqwest::Error) -> TransportError {
 mod tests {
     use std::io::{Read, Write};
     use std::net::TcpListener;
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use midas_core::{ApiUrl, HttpRequest, Method, Transport, TransportErrorKind};
@@ -185,5 +205,37 @@ mod tests {
         assert!(error.to_string().contains(&format!("307 redirect to {other} refused")), "{error}");
         assert!(!error.to_string().contains("stolen"), "{error}");
         assert_eq!(other_hits.load(Ordering::SeqCst), 0, "the redirect target was contacted");
+    }
+
+    /// Whatever TLS features are on (none, rustls, native-tls), an `https://` request never
+    /// reaches the wire as plain text: without a backend it is refused before connecting, with
+    /// one the first bytes are a TLS handshake.
+    #[tokio::test]
+    async fn an_https_request_is_never_sent_in_plain_text() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let address = listener.local_addr().expect("bound").to_string();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
+                let mut buffer = [0_u8; 4096];
+                while let Ok(n @ 1..) = stream.read(&mut buffer) {
+                    recorded.lock().expect("not poisoned").extend_from_slice(&buffer[..n]);
+                }
+            }
+        });
+        let transport = ReqwestTransport::new().expect("a client");
+        let request = HttpRequest {
+            method: Method::Post,
+            url: ApiUrl::bare(&format!("https://{address}"), "/cgi-bin/midas/present?access_token=SECRET"),
+            body: b"{\"sig\":\"signed\"}".to_vec(),
+            timeout: Duration::from_secs(5),
+            max_response_bytes: 1024,
+        };
+        transport.send(request).await.expect_err("no TLS server is listening");
+        let received = received.lock().expect("not poisoned");
+        let text = String::from_utf8_lossy(&received);
+        assert!(!text.contains("cgi-bin") && !text.contains("SECRET") && !text.contains("signed"), "{text}");
     }
 }
