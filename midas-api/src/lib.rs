@@ -72,11 +72,11 @@ pub use midas_core::{
     bool_or_int, prepare, sign, validate, verify,
 };
 pub use midas_derive::{midas_api, midas_response};
+pub use player::Player;
+pub use retry::RetryPolicy;
 /// The serde the generated code and [`midas_response`](macro@midas_response) use, for services that
 /// name its traits.
 pub use serde;
-pub use player::Player;
-pub use retry::RetryPolicy;
 pub use token::{StaticToken, TokenSource};
 #[cfg(feature = "reqwest")]
 pub use transport_reqwest::ReqwestTransport;

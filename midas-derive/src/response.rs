@@ -8,7 +8,8 @@ use syn::Item;
 /// The item as written, with serde's `Deserialize` derived through the facade's re-export.
 pub(crate) fn midas_response(args: TokenStream, input: TokenStream) -> TokenStream {
     if !args.is_empty() {
-        let error = syn::Error::new_spanned(&args, "#[midas_response] takes no arguments; write `#[midas_response]`");
+        let error =
+            syn::Error::new_spanned(&args, "#[midas_response] takes no arguments; write `#[midas_response]`");
         let error = error.to_compile_error();
         return quote!(#error #input);
     }
@@ -19,7 +20,10 @@ pub(crate) fn midas_response(args: TokenStream, input: TokenStream) -> TokenStre
             #input
         },
         Ok(other) => {
-            let error = syn::Error::new_spanned(other, "#[midas_response] goes on the struct (or enum) of a success response");
+            let error = syn::Error::new_spanned(
+                other,
+                "#[midas_response] goes on the struct (or enum) of a success response",
+            );
             let error = error.to_compile_error();
             quote!(#error #input)
         }
