@@ -190,3 +190,50 @@ pub fn emulator_config(emulator: &midas_emulator::Emulator, env: midas_api::Env)
         .payment_production_key(emulator.payment_production_key().clone())
         .payment_sandbox_key(emulator.payment_sandbox_key().clone())
 }
+
+/// The keys of a Midas 1.0 vector (`app_key`, `session_key`, `access_token`).
+#[derive(Debug)]
+pub struct VectorKeys {
+    /// The app key that signs `sig`.
+    pub app_key: midas_api::AppKey,
+    /// The session key that signs `mp_sig`.
+    pub session_key: midas_api::SessionKey,
+    /// The access token signed into `mp_sig`.
+    pub access_token: midas_api::AccessToken,
+}
+
+impl VectorKeys {
+    /// The keys of `vector`.
+    pub fn of(vector: &serde_json::Value) -> Self {
+        let text =
+            |key: &str| vector[key].as_str().unwrap_or_else(|| panic!("the vector's `{key}` is a string"));
+        Self {
+            app_key: midas_api::AppKey::new(text("app_key")).expect("a key"),
+            session_key: midas_api::SessionKey::new(text("session_key")).expect("a key"),
+            access_token: midas_api::AccessToken::new(text("access_token")).expect("a token"),
+        }
+    }
+
+    /// The call context of a Midas 1.0 vector's `params` in `env`, signed with these keys.
+    pub fn context<'a>(
+        &'a self,
+        params: &'a serde_json::Value,
+        env: midas_api::Env,
+    ) -> midas_api::CallContext<'a> {
+        let text =
+            |key: &str| params[key].as_str().unwrap_or_else(|| panic!("the vector's `{key}` is a string"));
+        midas_api::CallContext {
+            appid: text("appid"),
+            offer_id: text("offer_id"),
+            openid: text("openid"),
+            zone_id: text("zone_id"),
+            pf: text("pf"),
+            user_ip: params.get("user_ip").and_then(serde_json::Value::as_str),
+            env,
+            ts: params["ts"].as_i64().expect("the vector's `ts` is an integer"),
+            app_key: &self.app_key,
+            session_key: Some(&self.session_key),
+            access_token: Some(&self.access_token),
+        }
+    }
+}

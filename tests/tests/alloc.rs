@@ -6,19 +6,13 @@
 
 use std::alloc::System;
 
-use midas_api::{AccessToken, AppKey, CallContext, Env, MidasRequest, Pay, Present, SessionKey, prepare};
-use midas_tests::load_vectors;
+use midas_api::{Env, MidasRequest, Pay, Present, prepare};
+use midas_tests::{VectorKeys, load_vectors};
 use serde_json::Value;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-struct Keys {
-    app_key: AppKey,
-    session_key: SessionKey,
-    access_token: AccessToken,
-}
 
 fn vector<'v>(vectors: &'v Value, name: &str) -> &'v Value {
     vectors
@@ -31,34 +25,10 @@ fn text<'v>(object: &'v Value, key: &str) -> &'v str {
     object[key].as_str().expect("a string")
 }
 
-fn keys(vector: &Value) -> Keys {
-    Keys {
-        app_key: AppKey::new(text(vector, "app_key")).expect("key"),
-        session_key: SessionKey::new(text(vector, "session_key")).expect("key"),
-        access_token: AccessToken::new(text(vector, "access_token")).expect("token"),
-    }
-}
-
-fn context<'a>(params: &'a Value, keys: &'a Keys) -> CallContext<'a> {
-    CallContext {
-        appid: text(params, "appid"),
-        offer_id: text(params, "offer_id"),
-        openid: text(params, "openid"),
-        zone_id: text(params, "zone_id"),
-        pf: text(params, "pf"),
-        user_ip: params.get("user_ip").and_then(Value::as_str),
-        env: Env::Production,
-        ts: params["ts"].as_i64().expect("ts"),
-        app_key: &keys.app_key,
-        session_key: Some(&keys.session_key),
-        access_token: Some(&keys.access_token),
-    }
-}
-
 /// Prepares `request` after a warm-up and checks what that one call allocated.
 fn allocations_of_prepare<R: MidasRequest>(name: &str, request: &R, vector: &Value) {
-    let keys = keys(vector);
-    let input = context(&vector["params"], &keys);
+    let keys = VectorKeys::of(vector);
+    let input = keys.context(&vector["params"], Env::Production);
     for _ in 0..3 {
         drop(prepare(request, &input).expect("valid request"));
     }

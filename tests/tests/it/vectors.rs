@@ -6,7 +6,7 @@ use midas_api::{
     AccessToken, AppKey, CallContext, CancelPay, Env, GetBalance, MidasRequest, Pay, Present, SessionKey,
     prepare, sign,
 };
-use midas_tests::load_vectors;
+use midas_tests::{VectorKeys, load_vectors};
 use serde_json::{Map, Value};
 
 /// The official worked example of the signature page, by value.
@@ -83,22 +83,9 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
     let env = if v["sandbox"].as_bool().expect("sandbox flag") { Env::Sandbox } else { Env::Production };
     assert_eq!(R::path(env), text(v, "uri"), "{}: path", case.name);
 
-    let app_key = AppKey::new(text(v, "app_key")).unwrap();
-    let session_key = SessionKey::new(text(v, "session_key")).unwrap();
-    let token = AccessToken::new(text(v, "access_token")).unwrap();
-    let context = CallContext {
-        appid: text(params, "appid"),
-        offer_id: text(params, "offer_id"),
-        openid: text(params, "openid"),
-        zone_id: text(params, "zone_id"),
-        pf: text(params, "pf"),
-        user_ip: params.get("user_ip").and_then(Value::as_str),
-        env,
-        ts: int(params, "ts"),
-        app_key: &app_key,
-        session_key: Some(&session_key),
-        access_token: Some(&token),
-    };
+    let keys = VectorKeys::of(v);
+    let (app_key, session_key, token) = (&keys.app_key, &keys.session_key, &keys.access_token);
+    let context = keys.context(params, env);
     let prepared = prepare(request, &context).unwrap_or_else(|err| panic!("{}: {err}", case.name));
 
     assert_eq!(prepared.app_signature.as_str(), text(v, "sig"), "{}: sig", case.name);
@@ -128,13 +115,13 @@ fn check<R: MidasRequest>(case: &Case, request: &R) {
 
     // The server side accepts what the client signed, from the body as received.
     let received = ReceivedParams::from_json(body.as_object().expect("object")).unwrap();
-    received.verify_sig(text(v, "uri"), &app_key, prepared.app_signature.as_str()).unwrap();
+    received.verify_sig(text(v, "uri"), app_key, prepared.app_signature.as_str()).unwrap();
     received
         .verify_mp_sig(
             text(v, "uri"),
             token.expose_secret(),
             prepared.app_signature.as_str(),
-            &session_key,
+            session_key,
             text(v, "mp_sig"),
         )
         .unwrap();
