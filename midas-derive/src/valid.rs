@@ -43,14 +43,14 @@ pub(crate) fn scheme_keys(attr: &ApiAttr, scheme: Scheme, errors: &mut Errors) {
             if let Some(given) = given {
                 errors.spanned(
                     given,
-                    format!("`{key}` applies to the body-signed schemes (\"game_v2\", \"xpay\"); Midas 1.0 sends `mp_sig` whenever the player's session key is set"),
+                    format!("`{key}` applies to the body-signed schemes (\"v2\", \"xpay\"); Midas 1.0 sends `mp_sig` whenever the player's session key is set"),
                 );
             }
         }
         if let Some(given) = &attr.require_user_ip {
             errors.spanned(
                 given,
-                "`require_user_ip` applies to the body-signed schemes (\"game_v2\", \"xpay\"); Midas 1.0 documents `user_ip` as optional and sends it whenever the player has one",
+                "`require_user_ip` applies to the body-signed schemes (\"v2\", \"xpay\"); Midas 1.0 documents `user_ip` as optional and sends it whenever the player has one",
             );
         }
     }
