@@ -7,14 +7,16 @@
 //! | `properties` | signer against verifier for any request; the Midas 1.0 signing string is injective |
 //! | `retry` | one retry policy: same order id, re-stamped and re-signed; what may have applied |
 //! | `errors`, `bad_input` | typed errors; bad input refused before anything is sent |
-//! | `client`, `logging`, `secrets` | the client end to end; logs and errors never show a secret |
+//! | `client`, `secrets` | the client end to end; errors and `Debug` never show a secret |
 //! | `tokens`, `redirects` | token sources and sessions; redirects never followed |
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
 //! | `ui` | the compile-time spec of `#[midas_api]` (trybuild) |
 //!
-//! `tests/alloc.rs` stays a binary of its own: it counts allocations with a process-wide
-//! `#[global_allocator]`, which other tests running beside it would disturb.
+//! Two tests keep a binary of their own, because they read process-wide state that tests
+//! running beside them would disturb: `tests/alloc.rs` counts allocations with a
+//! `#[global_allocator]`, and `tests/logging.rs` captures the client's logs (tracing caches,
+//! per process, whether a log site is enabled).
 
 mod bad_input;
 mod client;
@@ -23,7 +25,6 @@ mod emulator_generations;
 mod emulator_tokens;
 mod errors;
 mod generations;
-mod logging;
 mod properties;
 mod redirects;
 mod retry;
