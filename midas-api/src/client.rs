@@ -410,7 +410,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         let prepared = prepare(request, &context)?;
         let url = prepared.url(&self.inner.config.base_url, token);
         let body = self.send(url, prepared.body, remaining).await?;
-        let key = R::KEY_NAME.zip(request.order_id());
+        let key = request.order_key();
         decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code), key).map_err(
             |error| match error {
                 Error::Api(api) if api.kind().is_signature_rejection() => {

@@ -39,9 +39,6 @@ pub trait MidasRequest {
     /// Whether the API requires the player's session key (Midas 2.0, and the xpay APIs with
     /// the player's `signature`); Midas 1.0 signs `mp_sig` whenever one is given.
     const USER_SIGNATURE: bool;
-    /// The wire name of the idempotency key, if the request has one: an answer naming another
-    /// order under this name is refused.
-    const KEY_NAME: Option<&'static str>;
 
     /// Checks every field rule declared on the struct.
     fn validate(&self) -> Result<(), ValidationError>;
@@ -50,8 +47,14 @@ pub trait MidasRequest {
     /// zone, `user_ip` where the API requires it, …).
     fn validate_envelope(context: &CallContext<'_>) -> Result<(), ValidationError>;
 
-    /// The idempotency key (the bill number or order id), if the request has one.
-    fn order_id(&self) -> Option<&str>;
+    /// The idempotency key, if the request has one: its wire name and its value (the bill
+    /// number or order id). An answer naming another order under this name is refused.
+    fn order_key(&self) -> Option<(&'static str, &str)>;
+
+    /// The idempotency key's value (the bill number or order id), if the request has one.
+    fn order_id(&self) -> Option<&str> {
+        self.order_key().map(|(_, value)| value)
+    }
 
     /// The coins the request moves, when it has a field the generation calls the amount
     /// (`amount` in Midas 2.0 and xpay). The client checks a looked-up order against it.

@@ -213,7 +213,6 @@ mod tests {
         const PATH: &'static str = "/cgi-bin/midas/edges";
         const SANDBOX_PATH: &'static str = "/cgi-bin/midas/sandbox/edges";
         const USER_SIGNATURE: bool = false;
-        const KEY_NAME: Option<&'static str> = None;
 
         fn validate(&self) -> Result<(), ValidationError> {
             Ok(())
@@ -223,7 +222,7 @@ mod tests {
             Ok(())
         }
 
-        fn order_id(&self) -> Option<&str> {
+        fn order_key(&self) -> Option<(&'static str, &str)> {
             None
         }
 

@@ -121,13 +121,6 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
     let validate = fields.iter().map(|field| validation(field, scheme));
     let validate_envelope = model.validate_envelope();
     let key = key_accessor(&fields);
-    let key_name = match valid::key_field(&fields) {
-        Some(field) => {
-            let wire = &field.wire;
-            quote!(::core::option::Option::Some(#wire))
-        }
-        None => quote!(::core::option::Option::None),
-    };
     let amount = model.amount();
     let write_body = model.write_body();
     let write_params = (scheme == Scheme::V1).then(|| {
@@ -159,7 +152,6 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
             const PATH: &'static str = #path;
             const SANDBOX_PATH: &'static str = #sandbox_path;
             const USER_SIGNATURE: bool = #user_signature;
-            const KEY_NAME: ::core::option::Option<&'static str> = #key_name;
 
             fn validate(&self) -> ::core::result::Result<(), #p::ValidationError> {
                 #(#validate)*
@@ -171,7 +163,7 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
                 ::core::result::Result::Ok(())
             }
 
-            fn order_id(&self) -> ::core::option::Option<&str> {
+            fn order_key(&self) -> ::core::option::Option<(&'static str, &str)> {
                 #key
             }
 
@@ -300,7 +292,6 @@ fn fallback_impl(item: &ItemStruct) -> TokenStream {
             const PATH: &'static str = "";
             const SANDBOX_PATH: &'static str = "";
             const USER_SIGNATURE: bool = false;
-            const KEY_NAME: ::core::option::Option<&'static str> = ::core::option::Option::None;
 
             fn validate(&self) -> ::core::result::Result<(), #p::ValidationError> {
                 ::core::unreachable!()
@@ -310,7 +301,7 @@ fn fallback_impl(item: &ItemStruct) -> TokenStream {
                 ::core::unreachable!()
             }
 
-            fn order_id(&self) -> ::core::option::Option<&str> {
+            fn order_key(&self) -> ::core::option::Option<(&'static str, &str)> {
                 ::core::unreachable!()
             }
 
@@ -358,16 +349,17 @@ fn validation(field: &Field<'_>, scheme: Scheme) -> TokenStream {
     }
 }
 
-/// The idempotency key kept across retries.
+/// The idempotency key kept across retries, with its wire name.
 fn key_accessor(fields: &[Field<'_>]) -> TokenStream {
     match valid::key_field(fields) {
-        Some(field) if field.optional => {
-            let name = field.ident;
-            quote!(::core::option::Option::as_deref(&self.#name))
-        }
         Some(field) => {
-            let name = field.ident;
-            quote!(::core::option::Option::Some(::std::string::String::as_str(&self.#name)))
+            let (name, wire) = (field.ident, &field.wire);
+            let value = if field.optional {
+                quote!(::core::option::Option::as_deref(&self.#name))
+            } else {
+                quote!(::core::option::Option::Some(::std::string::String::as_str(&self.#name)))
+            };
+            quote!(::core::option::Option::map(#value, |value| (#wire, value)))
         }
         None => quote!(::core::option::Option::None),
     }

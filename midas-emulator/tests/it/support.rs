@@ -206,7 +206,6 @@ impl<const API: u8> MidasRequest for Money1<API> {
         CANCEL_PAY => "/cgi-bin/midas/sandbox/cancelpay",
         _ => "/cgi-bin/midas/sandbox/present",
     };
-    const KEY_NAME: Option<&'static str> = Some("bill_no");
 
     fn validate(&self) -> Result<(), ValidationError> {
         Ok(())
@@ -216,8 +215,8 @@ impl<const API: u8> MidasRequest for Money1<API> {
         Ok(())
     }
 
-    fn order_id(&self) -> Option<&str> {
-        Some(&self.bill_no)
+    fn order_key(&self) -> Option<(&'static str, &str)> {
+        Some(("bill_no", &self.bill_no))
     }
 
     fn amount(&self) -> Option<i64> {
