@@ -45,6 +45,8 @@ use crate::v1::{
 pub struct Client<T, K> {
     inner: Arc<Inner<T, K>>,
     clock: Arc<dyn Clock>,
+    #[cfg(feature = "journal")]
+    journal: Option<midas_journal::Journal>,
 }
 
 struct Inner<T, K> {
@@ -55,7 +57,12 @@ struct Inner<T, K> {
 
 impl<T, K> Clone for Client<T, K> {
     fn clone(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner), clock: Arc::clone(&self.clock) }
+        Self {
+            inner: Arc::clone(&self.inner),
+            clock: Arc::clone(&self.clock),
+            #[cfg(feature = "journal")]
+            journal: self.journal.clone(),
+        }
     }
 }
 
@@ -117,7 +124,12 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// # Ok(()) }
     /// ```
     pub fn with_transport(config: Config, tokens: K, transport: T) -> Self {
-        Self { inner: Arc::new(Inner { config, transport, tokens }), clock: Arc::new(SystemClock) }
+        Self {
+            inner: Arc::new(Inner { config, transport, tokens }),
+            clock: Arc::new(SystemClock),
+            #[cfg(feature = "journal")]
+            journal: None,
+        }
     }
 
     /// Replaces the clock that stamps `ts` (tests use [`FixedClock`](crate::FixedClock)).
@@ -138,7 +150,50 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// ```
     #[must_use]
     pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
-        Self { inner: self.inner, clock: Arc::new(clock) }
+        Self { clock: Arc::new(clock), ..self }
+    }
+
+    /// Journals every money call (every request with an order id): the intent is committed
+    /// before the first attempt, the outcome after the last; a call whose intent cannot be
+    /// journaled is not sent ([`JournalFailureKind::Unavailable`](crate::JournalFailureKind)).
+    /// An order id recorded for another order is refused before sending; the same order
+    /// again returns its recorded outcome, or is sent again while it is undecided. Keep the
+    /// journal's lease above the retry policy's deadline.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{Client, Config, Env, Error, Journal, JournalFailureKind, Player, Present, SessionKey, StaticToken};
+    /// # let emulator = midas_emulator::Emulator::start().await?;
+    /// # emulator.add_player("player-1", SessionKey::new("session-key-1")?, 100);
+    /// # let config = Config::builder(emulator.appid(), emulator.offer_id(), Env::Sandbox)
+    /// #     .sandbox_key(emulator.sandbox_key().clone())
+    /// #     .base_url(emulator.base_url())
+    /// #     .build()?;
+    /// let client = Client::new(config, StaticToken::new(emulator.access_token()))?
+    ///     .with_journal(Journal::in_memory().await?);
+    /// let player = Player::new("player-1");
+    /// let gift = Present { bill_no: "gift-0001".into(), present_counts: 10 };
+    /// assert_eq!(client.present(&player, gift.clone()).await?.balance, 110);
+    /// // The same order again: the recorded answer, nothing sent.
+    /// assert_eq!(client.present(&player, gift).await?.balance, 110);
+    /// assert_eq!(emulator.balance(Env::Sandbox, "player-1").map(|b| b.balance), Some(110));
+    /// // The same order id for another gift: refused before sending.
+    /// let other = Present { bill_no: "gift-0001".into(), present_counts: 99 };
+    /// let refused = client.present(&player, other).await;
+    /// assert!(matches!(refused, Err(Error::Journal(f)) if f.kind() == JournalFailureKind::OrderIdReused));
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "journal")]
+    #[must_use]
+    pub fn with_journal(self, journal: midas_journal::Journal) -> Self {
+        Self { journal: Some(journal), ..self }
+    }
+
+    /// The journal, when the client has one.
+    #[cfg(feature = "journal")]
+    pub fn journal(&self) -> Option<&midas_journal::Journal> {
+        self.journal.as_ref()
     }
 
     /// The configuration.
@@ -219,13 +274,77 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         let app_key = self.inner.config.key(R::SCHEME)?;
         // Refuse bad input before anything leaves the process, a token fetch included.
         validate(request, &self.context(player, app_key, None, 0))?;
+        #[cfg(feature = "journal")]
+        if let (Some(journal), Some(order_id)) = (self.journal.as_ref(), request.order_id()) {
+            return self.call_journaled(journal, player, request, app_key, order_id).await;
+        }
         self.drive(
             R::API,
             request.order_id(),
+            false,
             |token, remaining| async move { self.attempt(player, request, app_key, &token, remaining).await },
             |token, remaining| async move { self.look_up(player, request, app_key, &token, remaining).await },
         )
         .await
+    }
+
+    /// [`Self::call`] of a money call with a journal: intent, attempts, outcome.
+    #[cfg(feature = "journal")]
+    async fn call_journaled<R: MidasRequest + Sync>(
+        &self,
+        journal: &midas_journal::Journal,
+        player: &Player,
+        request: &R,
+        app_key: &AppKey,
+        order_id: &str,
+    ) -> Result<R::Response, Error> {
+        use crate::journaled;
+        let env = self.inner.config.env.as_str();
+        let intent = journaled::intent(request, player, self.inner.config.env, order_id);
+        // An order resumed after a crash or exhausted retries may have been applied already.
+        let resumed = match journal.begin(&intent).await {
+            Ok(midas_journal::Begin::New) => false,
+            Ok(midas_journal::Begin::Decided(entry)) => return journaled::replay::<R>(&entry),
+            Ok(_) => true,
+            Err(error) => return Err(journaled::refusal(R::API, order_id, &error)),
+        };
+        let first = std::sync::atomic::AtomicBool::new(true);
+        let result = self
+            .drive(
+                R::API,
+                Some(order_id),
+                resumed,
+                |token, remaining| {
+                    let retry = !first.swap(false, std::sync::atomic::Ordering::Relaxed);
+                    async move {
+                        if retry {
+                            // A lost count only understates attempts; the call goes on.
+                            if let Err(error) = journal.attempt(env, order_id).await {
+                                tracing::warn!(api = R::API, %error, "the journal did not count an attempt");
+                            }
+                        }
+                        self.attempt_with_body(player, request, app_key, &token, remaining).await
+                    }
+                },
+                |token, remaining| async move { self.look_up(player, request, app_key, &token, remaining).await },
+            )
+            .await;
+        let outcome = journaled::outcome(&result);
+        match (journal.record(env, order_id, &outcome).await, result) {
+            (Ok(_), result) => result.map(|(response, _)| response),
+            (Err(error), Ok((response, _))) => {
+                // Applied: the entry stays pending and a reconciler confirms it.
+                tracing::warn!(api = R::API, order_id, %error, "the journal did not record an applied call");
+                Ok(response)
+            }
+            (Err(error), Err(last)) => Err(midas_core::JournalFailure::new(
+                midas_core::JournalFailureKind::OutcomeNotRecorded,
+                R::API,
+                order_id,
+                format!("{error}; the call ended with: {last}"),
+            )
+            .into()),
+        }
     }
 
     /// What [`Self::call`] would send for `request` now: the HTTP request with its URL (the
@@ -266,6 +385,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         &self,
         api: &'static str,
         key: Option<&str>,
+        resumed: bool,
         attempt: impl Fn(AccessToken, Duration) -> Attempt,
         look_up: impl Fn(AccessToken, Duration) -> LookUp,
     ) -> Result<Response, Error>
@@ -278,7 +398,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         let remaining = || policy.deadline().saturating_sub(started.elapsed());
         let mut token = within(remaining(), self.inner.tokens.token()).await?;
         let mut token_refreshed = false;
-        let mut may_have_applied = false;
+        let mut may_have_applied = resumed;
         let mut attempts = 0;
         // What to answer when the call gives up with `error`: after an attempt that may have
         // been applied, an answer that does not say so itself would mislead.
@@ -406,24 +526,35 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         token: &AccessToken,
         remaining: Duration,
     ) -> Result<R::Response, Error> {
+        self.attempt_with_body(player, request, app_key, token, remaining).await.map(|(response, _)| response)
+    }
+
+    /// [`Self::attempt`], with the answer body beside the response.
+    async fn attempt_with_body<R: MidasRequest>(
+        &self,
+        player: &Player,
+        request: &R,
+        app_key: &AppKey,
+        token: &AccessToken,
+        remaining: Duration,
+    ) -> Result<(R::Response, Vec<u8>), Error> {
         let context = self.context(player, app_key, Some(token), self.clock.now_unix());
         let prepared = prepare(request, &context)?;
         let url = prepared.url(&self.inner.config.base_url, token);
         let body = self.send(url, prepared.body, remaining).await?;
         let key = request.order_key();
-        decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code), key).map_err(
-            |error| match error {
-                Error::Api(api) if api.kind().is_signature_rejection() => {
-                    // What was signed, masked: prepared again (same stamp, same bytes) only on this
-                    // rare path, so the attempt sends its body without a copy.
-                    match prepare(request, &context) {
-                        Ok(again) => Error::Api(api.with_signed(again.masked(request, &context))),
-                        Err(_) => Error::Api(api),
-                    }
+        let decoded = decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code), key);
+        decoded.map(|response| (response, body)).map_err(|error| match error {
+            Error::Api(api) if api.kind().is_signature_rejection() => {
+                // What was signed, masked: prepared again (same stamp, same bytes) only on this
+                // rare path, so the attempt sends its body without a copy.
+                match prepare(request, &context) {
+                    Ok(again) => Error::Api(api.with_signed(again.masked(request, &context))),
+                    Err(_) => Error::Api(api),
                 }
-                other => other,
-            },
-        )
+            }
+            other => other,
+        })
     }
 
     /// Posts `body` to `url` within `remaining`, and returns the answer body of a 2xx status.

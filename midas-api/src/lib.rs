@@ -51,7 +51,11 @@ mod client;
 mod clock;
 mod config;
 mod generations;
+#[cfg(feature = "journal")]
+mod journaled;
 mod player;
+#[cfg(feature = "journal")]
+mod reconcile;
 mod retry;
 mod token;
 #[cfg(feature = "reqwest")]
@@ -67,12 +71,20 @@ pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
 pub use generations::{V2, Xpay};
 pub use midas_core::{
     AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, CallContext, DecodeError, Env, Error,
-    Hex64, HttpRequest, HttpResponse, MaskedSigned, Method, MidasRequest, PreparedCall, Rule, Scheme,
-    SessionKey, TokenError, Transport, TransportError, TransportErrorKind, ValidationError, body_signed,
-    bool_or_int, prepare, sign, validate, verify,
+    Hex64, HttpRequest, HttpResponse, JournalFailure, JournalFailureKind, MaskedSigned, Method, MidasRequest,
+    PreparedCall, Rule, Scheme, SessionKey, TokenError, Transport, TransportError, TransportErrorKind,
+    ValidationError, body_signed, bool_or_int, prepare, sign, validate, verify,
 };
 pub use midas_derive::{midas_api, midas_response};
+/// The journal of money calls (feature `journal`).
+#[cfg(feature = "journal")]
+pub use midas_journal::{
+    self as journal, Durability, Entry, Intent, Journal, JournalError, OrderIds, Outcome, SqliteSettings,
+    State,
+};
 pub use player::Player;
+#[cfg(feature = "journal")]
+pub use reconcile::{ReconcileReport, Reconciler};
 pub use retry::RetryPolicy;
 /// The serde the generated code and [`midas_response`](macro@midas_response) use, for services that
 /// name its traits.

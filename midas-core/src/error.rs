@@ -539,6 +539,85 @@ pub enum Error {
     /// No access token could be had.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// The client's journal (midas-api's `journal` feature) stopped the call, or could not
+    /// record what it came to.
+    #[error(transparent)]
+    Journal(#[from] JournalFailure),
+}
+
+/// What a journaled call's journal said: see [`JournalFailure::kind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JournalFailureKind {
+    /// The order id is recorded for a different order (another player, amount or field):
+    /// nothing was sent. Order ids are never reused.
+    OrderIdReused,
+    /// Another instance is sending this order now (its lease is live): nothing was sent; the
+    /// same call later returns its outcome.
+    InProgress,
+    /// The journal could not record the intent (its database failed): nothing was sent — a
+    /// money call that cannot be journaled is not sent.
+    Unavailable,
+    /// The call was sent but what it came to could not be recorded: treat it as unknown; the
+    /// entry stays pending and a reconciler resolves it.
+    OutcomeNotRecorded,
+    /// The order was resolved earlier as needing a person's attention (e.g. a Midas 1.0 order
+    /// past its 48-hour window whose outcome stayed unknown).
+    NeedsAttention,
+}
+
+/// A journaled call the journal stopped or could not record.
+///
+/// ```
+/// use midas_core::{Error, JournalFailure, JournalFailureKind};
+/// let busy = JournalFailure::new(JournalFailureKind::InProgress, "pay", "order-0001", "leased elsewhere");
+/// assert_eq!(busy.kind(), JournalFailureKind::InProgress);
+/// assert!(!Error::Journal(busy).may_have_applied());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{api} with order id `{order_id}`: {}", Escaped(message))]
+pub struct JournalFailure {
+    kind: JournalFailureKind,
+    api: &'static str,
+    order_id: String,
+    message: String,
+}
+
+impl JournalFailure {
+    /// A failure of `kind` for the order `order_id` of `api`, with what the journal said.
+    pub fn new(
+        kind: JournalFailureKind,
+        api: &'static str,
+        order_id: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self { kind, api, order_id: order_id.into(), message: message.into() }
+    }
+
+    /// What happened.
+    pub const fn kind(&self) -> JournalFailureKind {
+        self.kind
+    }
+
+    /// The API of the call.
+    pub const fn api(&self) -> &'static str {
+        self.api
+    }
+
+    /// The order id of the call.
+    pub fn order_id(&self) -> &str {
+        &self.order_id
+    }
+
+    /// What the journal said.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether the call may have moved money (it was sent, or its outcome is unresolved).
+    pub const fn may_have_applied(&self) -> bool {
+        matches!(self.kind, JournalFailureKind::OutcomeNotRecorded | JournalFailureKind::NeedsAttention)
+    }
 }
 
 impl Error {
@@ -553,6 +632,9 @@ impl Error {
             Self::Token(err) => err.is_retryable(),
             // The same order id settles it: applied once, or applied now.
             Self::Unresolved { .. } => true,
+            Self::Journal(err) => {
+                matches!(err.kind(), JournalFailureKind::InProgress | JournalFailureKind::Unavailable)
+            }
         }
     }
 
@@ -582,6 +664,7 @@ impl Error {
             },
             Self::Decode(_) | Self::AlreadyProcessed { .. } | Self::Unresolved { .. } => true,
             Self::Api(err) => matches!(err.kind(), ApiErrorKind::Busy | ApiErrorKind::OrderInProgress),
+            Self::Journal(err) => err.may_have_applied(),
         }
     }
 

@@ -28,8 +28,8 @@ pub use body::{JsonObject, JsonValue, write_json_string};
 pub use context::CallContext;
 pub use env::Env;
 pub use error::{
-    ApiError, ApiErrorKind, DecodeError, Error, MaskedSigned, Rule, TokenError, TransportError,
-    TransportErrorKind, ValidationError,
+    ApiError, ApiErrorKind, DecodeError, Error, JournalFailure, JournalFailureKind, MaskedSigned, Rule,
+    TokenError, TransportError, TransportErrorKind, ValidationError,
 };
 pub use prepare::{PreparedCall, prepare, validate};
 pub use request::{MidasRequest, MpExtra};

@@ -57,7 +57,8 @@ pub trait MidasRequest {
     }
 
     /// The coins the request moves, when it has a field the generation calls the amount
-    /// (`amount` in Midas 2.0 and xpay). The client checks a looked-up order against it.
+    /// (`amount` in Midas 2.0 and xpay, `amt` and `present_counts` in Midas 1.0). The client
+    /// checks a looked-up order against it; a journal records it.
     fn amount(&self) -> Option<i64>;
 
     /// Writes the signed `k=v` pairs of Midas 1.0 — the struct's fields merged with the
@@ -74,6 +75,10 @@ pub trait MidasRequest {
 
     /// Writes the JSON body: the generation's envelope, then the struct's own fields.
     fn write_body(&self, context: &CallContext<'_>, body: &mut JsonObject<'_>);
+
+    /// Writes the struct's own fields, and nothing of the envelope, as JSON members under
+    /// their wire names: what a journal records of a request, and what it fingerprints.
+    fn write_fields(&self, body: &mut JsonObject<'_>);
 
     /// The path of this API in `env` (in Midas 1.0 also the signed `org_loc`).
     fn path(env: Env) -> &'static str {

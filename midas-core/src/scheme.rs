@@ -47,6 +47,33 @@ impl Scheme {
         }
     }
 
+    /// The generation's one short name, as modules, attribute values and journals write it:
+    /// `v1`, `v2`, `xpay`.
+    ///
+    /// ```
+    /// use midas_core::Scheme;
+    /// assert_eq!(Scheme::V2.as_str(), "v2");
+    /// assert_eq!(Scheme::parse("xpay"), Some(Scheme::Xpay));
+    /// assert_eq!(Scheme::parse("game_v2"), None);
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+            Self::Xpay => "xpay",
+        }
+    }
+
+    /// The generation of a short name ([`Self::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "v1" => Some(Self::V1),
+            "v2" => Some(Self::V2),
+            "xpay" => Some(Self::Xpay),
+            _ => None,
+        }
+    }
+
     /// Whether the generation signs the exact body bytes (Midas 2.0, xpay) rather than sorted
     /// pairs (Midas 1.0).
     pub const fn signs_the_body(self) -> bool {

@@ -251,6 +251,10 @@ mod tests {
         }
 
         fn write_body(&self, _: &CallContext<'_>, body: &mut JsonObject<'_>) {
+            self.write_fields(body);
+        }
+
+        fn write_fields(&self, body: &mut JsonObject<'_>) {
             body.field_literal(b",\"aaa\":", &self.aaa);
             body.field_literal(b",\"zzz\":", &self.zzz);
         }

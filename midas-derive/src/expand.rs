@@ -123,6 +123,7 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
     let key = key_accessor(&fields);
     let amount = model.amount();
     let write_body = model.write_body();
+    let write_fields = model.write_fields();
     let write_params = (scheme == Scheme::V1).then(|| {
         let writes = signing_order(&fields);
         let p = private();
@@ -175,6 +176,10 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
 
             fn write_body(&self, context: &#p::CallContext<'_>, body: &mut #p::JsonObject<'_>) {
                 #write_body
+            }
+
+            fn write_fields(&self, body: &mut #p::JsonObject<'_>) {
+                #write_fields
             }
         }
     })
@@ -243,11 +248,24 @@ impl Request<'_, '_> {
         quote!(#(#envelope)* #(#fields)*)
     }
 
-    /// The coins the request moves: the body-signed generations call them `amount`.
-    fn amount(&self) -> TokenStream {
-        let amount = self.fields.iter().find(|field| {
-            self.scheme.signs_the_body() && field.wire == "amount" && field.kind == ValueKind::Integer
+    /// The struct's own fields as JSON members, without the envelope.
+    fn write_fields(&self) -> TokenStream {
+        let fields = self.fields.iter().map(|field| {
+            let (literal, name) = (json_literal(&field.wire), field.ident);
+            quote! { body.field_literal(#literal, &self.#name); }
         });
+        quote!(#(#fields)*)
+    }
+
+    /// The coins the request moves: the body-signed generations call them `amount`, Midas
+    /// 1.0 `amt` (pay) and `present_counts` (present).
+    fn amount(&self) -> TokenStream {
+        let names: &[&str] =
+            if self.scheme.signs_the_body() { &["amount"] } else { &["amt", "present_counts"] };
+        let amount = self
+            .fields
+            .iter()
+            .find(|field| names.contains(&field.wire.as_str()) && field.kind == ValueKind::Integer);
         match amount {
             Some(field) if !field.optional => {
                 let name = field.ident;
@@ -310,6 +328,10 @@ fn fallback_impl(item: &ItemStruct) -> TokenStream {
             }
 
             fn write_body(&self, _: &#p::CallContext<'_>, _: &mut #p::JsonObject<'_>) {
+                ::core::unreachable!()
+            }
+
+            fn write_fields(&self, _: &mut #p::JsonObject<'_>) {
                 ::core::unreachable!()
             }
         }

@@ -1,6 +1,8 @@
 //! Test support shared by the integration tests of midas-rs: an in-memory transport that
 //! records what was sent and answers from a script, and the shared vector files.
 
+pub mod journal_plan;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -14,7 +14,8 @@ use crate::midas_api;
 /// assert_eq!(cancel.validate().expect_err("an `&`").rule(), &Rule::NoPairSeparators);
 /// ```
 #[midas_api(path = "/cgi-bin/midas/cancelpay", response = CancelPayResponse)]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CancelPay {
     /// The `bill_no` of the deduction to cancel.
     #[midas(bill_no)]

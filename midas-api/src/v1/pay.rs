@@ -16,7 +16,8 @@ use crate::midas_api;
 /// assert_eq!(spaced.validate().expect_err("a space").rule(), &Rule::BillNo);
 /// ```
 #[midas_api(path = "/cgi-bin/midas/pay", response = PayResponse)]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pay {
     /// Coins to deduct; more than zero.
     #[midas(positive)]

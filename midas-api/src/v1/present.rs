@@ -13,7 +13,8 @@ use crate::midas_api;
 /// assert_eq!((error.field(), error.rule()), ("present_counts", &Rule::Positive));
 /// ```
 #[midas_api(path = "/cgi-bin/midas/present", response = PresentResponse)]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Present {
     /// The gift order number, unique per game: `[0-9A-Za-z_-]{1,63}`.
     #[midas(bill_no)]

@@ -266,6 +266,16 @@ impl<const API: u8> MidasRequest for Money1<API> {
             body.field("present_counts", &self.amount);
         }
     }
+
+    fn write_fields(&self, body: &mut JsonObject<'_>) {
+        if API == PAY {
+            body.field("amt", &self.amount);
+        }
+        body.field("bill_no", self.bill_no.as_str());
+        if API == PRESENT {
+            body.field("present_counts", &self.amount);
+        }
+    }
 }
 
 /// The target and body of a Midas 1.0 money call for [`OPENID`] in `env` and `zone_id`, with

@@ -25,6 +25,7 @@ mod emulator_generations;
 mod emulator_tokens;
 mod errors;
 mod generations;
+mod journal;
 mod properties;
 mod redirects;
 mod retry;

@@ -1,0 +1,85 @@
+//! What a journaled call records, and how a decided entry answers a repeated call.
+
+use midas_core::{
+    ApiError, Env, Error, JournalFailure, JournalFailureKind, JsonObject, MidasRequest, decode,
+};
+use midas_journal::{Entry, Intent, JournalError, Outcome, State};
+
+use crate::player::Player;
+
+/// The write-ahead intent of `request` for `player` in `env`.
+pub(crate) fn intent<R: MidasRequest>(request: &R, player: &Player, env: Env, order_id: &str) -> Intent {
+    let mut fields = Vec::with_capacity(128);
+    let mut object = JsonObject::new(&mut fields);
+    request.write_fields(&mut object);
+    object.finish();
+    Intent {
+        env: env.as_str().to_owned(),
+        order_id: order_id.to_owned(),
+        api: R::API.to_owned(),
+        generation: R::SCHEME.as_str().to_owned(),
+        openid: player.openid().to_owned(),
+        zone_id: player.zone_id().to_owned(),
+        amount: request.amount(),
+        // The body writer emits UTF-8 JSON.
+        fields: String::from_utf8_lossy(&fields).into_owned(),
+    }
+}
+
+/// What a call's result records.
+pub(crate) fn outcome<T>(result: &Result<(T, Vec<u8>), Error>) -> Outcome {
+    match result {
+        Ok((_, body)) => Outcome::Applied { answer: Some(String::from_utf8_lossy(body).into_owned()) },
+        Err(error) => outcome_of_error(error),
+    }
+}
+
+/// What a failed call records: applied when Midas confirmed it, unknown when it may have been
+/// applied, refused otherwise (with Midas's errcode when Midas refused it; without, nothing
+/// was applied and the same order may be sent again).
+pub(crate) fn outcome_of_error(error: &Error) -> Outcome {
+    match error {
+        Error::AlreadyProcessed { .. } => Outcome::Applied { answer: None },
+        error if error.may_have_applied() => Outcome::Unknown { reason: error.to_string() },
+        Error::Api(api) => {
+            Outcome::Refused { errcode: Some(api.errcode()), answer: None, reason: api.errmsg().to_owned() }
+        }
+        other => Outcome::Refused { errcode: None, answer: None, reason: other.to_string() },
+    }
+}
+
+/// The answer of a decided entry to a repeated call: its recorded response, its refusal, or
+/// "already processed" when it was confirmed without an answer.
+pub(crate) fn replay<R: MidasRequest>(entry: &Entry) -> Result<R::Response, Error> {
+    let order_id = entry.intent.order_id.as_str();
+    match entry.state {
+        State::Applied | State::Settled => match &entry.answer {
+            Some(answer) => {
+                decode::<R::Response>(R::API, answer.as_bytes(), |code| R::SCHEME.classify(code), None)
+            }
+            None => Err(Error::AlreadyProcessed { api: R::API, bill_no: order_id.to_owned() }),
+        },
+        State::Refused => {
+            let errcode = entry.errcode.unwrap_or_default();
+            let errmsg = entry.reason.clone().unwrap_or_default();
+            Err(Error::Api(ApiError::new(R::API, errcode, errmsg, R::SCHEME.classify(errcode))))
+        }
+        _ => Err(JournalFailure::new(
+            JournalFailureKind::NeedsAttention,
+            R::API,
+            order_id,
+            entry.reason.clone().unwrap_or_else(|| format!("the order is {}", entry.state)),
+        )
+        .into()),
+    }
+}
+
+/// A journal error before sending: the call is not sent.
+pub(crate) fn refusal(api: &'static str, order_id: &str, error: &JournalError) -> Error {
+    let kind = match error {
+        JournalError::OrderIdReused { .. } => JournalFailureKind::OrderIdReused,
+        JournalError::InProgress { .. } => JournalFailureKind::InProgress,
+        _ => JournalFailureKind::Unavailable,
+    };
+    JournalFailure::new(kind, api, order_id, error.to_string()).into()
+}

@@ -1,0 +1,320 @@
+//! The journal's statements, one function per operation, over one connection inside a
+//! transaction the caller opened. Every value is bound, never spliced into the text.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::JournalError;
+use crate::entry::{Begin, Entry, Intent, Outcome, State};
+
+/// What differs between the two databases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row locks: PostgreSQL takes them; SQLite has one writer at a time anyway.
+    fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+
+    fn skip_locked(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+const COLUMNS: &str = "env, order_id, api, generation, openid, zone_id, amount, fields, fingerprint, state, \
+                       attempts, answer, errcode, reason, created_ms, updated_ms";
+
+/// Who holds an entry and until when.
+#[derive(Clone, Debug)]
+pub(crate) struct Lease {
+    pub(crate) owner: String,
+    pub(crate) now_ms: i64,
+    pub(crate) until_ms: i64,
+}
+
+/// Which entries a reconciler takes.
+#[derive(Clone, Debug)]
+pub(crate) struct Due {
+    pub(crate) states: Vec<State>,
+    pub(crate) older_than_ms: i64,
+    pub(crate) limit: i64,
+}
+
+fn database(error: sqlx::Error) -> JournalError {
+    JournalError::database(&error)
+}
+
+pub(crate) fn entry(row: &AnyRow) -> Result<Entry, JournalError> {
+    let get_text = |name: &str| row.try_get::<String, _>(name).map_err(database);
+    let order_id = get_text("order_id")?;
+    let state_name = get_text("state")?;
+    let state = State::parse(&state_name).ok_or_else(|| JournalError::Corrupt {
+        order_id: order_id.clone(),
+        what: format!("state `{state_name}`"),
+    })?;
+    Ok(Entry {
+        intent: Intent {
+            env: get_text("env")?,
+            order_id,
+            api: get_text("api")?,
+            generation: get_text("generation")?,
+            openid: get_text("openid")?,
+            zone_id: get_text("zone_id")?,
+            amount: row.try_get("amount").map_err(database)?,
+            fields: get_text("fields")?,
+        },
+        fingerprint: get_text("fingerprint")?,
+        state,
+        attempts: row.try_get("attempts").map_err(database)?,
+        answer: row.try_get("answer").map_err(database)?,
+        errcode: row.try_get("errcode").map_err(database)?,
+        reason: row.try_get("reason").map_err(database)?,
+        created_ms: row.try_get("created_ms").map_err(database)?,
+        updated_ms: row.try_get("updated_ms").map_err(database)?,
+    })
+}
+
+/// Records `intent` as a new pending entry leased to `lease.owner`, or finds the entry of its
+/// order id: the same order decided, the same order to resume (leased now), or another order.
+pub(crate) async fn begin(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    intent: &Intent,
+    fingerprint: &str,
+    lease: &Lease,
+) -> Result<Begin, JournalError> {
+    let inserted = sqlx::query(
+        "INSERT INTO midas_journal (env, order_id, api, generation, openid, zone_id, amount, fields, \
+         fingerprint, state, attempts, created_ms, updated_ms, lease_owner, lease_until_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 1, $10, $10, $11, $12) \
+         ON CONFLICT (env, order_id) DO NOTHING",
+    )
+    .bind(&intent.env)
+    .bind(&intent.order_id)
+    .bind(&intent.api)
+    .bind(&intent.generation)
+    .bind(&intent.openid)
+    .bind(&intent.zone_id)
+    .bind(intent.amount)
+    .bind(&intent.fields)
+    .bind(fingerprint)
+    .bind(lease.now_ms)
+    .bind(&lease.owner)
+    .bind(lease.until_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Begin::New);
+    }
+    let query = format!(
+        "SELECT {COLUMNS}, lease_owner, lease_until_ms FROM midas_journal WHERE env = $1 AND order_id = $2{}",
+        dialect.for_update()
+    );
+    let row = sqlx::query(&query)
+        .bind(&intent.env)
+        .bind(&intent.order_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(database)?;
+    let found = entry(&row)?;
+    if found.fingerprint != fingerprint {
+        return Err(JournalError::OrderIdReused {
+            order_id: intent.order_id.clone(),
+            recorded_api: found.intent.api,
+            recorded_openid: found.intent.openid,
+        });
+    }
+    // A refusal without an errcode proves nothing was applied (refused before Midas
+    // answered): the same order may be sent again.
+    let resendable = found.state == State::Refused && found.errcode.is_none();
+    if found.state.is_decided() && !resendable {
+        return Ok(Begin::Decided(Box::new(found)));
+    }
+    let holder: Option<String> = row.try_get("lease_owner").map_err(database)?;
+    let until: Option<i64> = row.try_get("lease_until_ms").map_err(database)?;
+    let held_by_another =
+        holder.is_some_and(|holder| holder != lease.owner) && until.is_some_and(|until| until > lease.now_ms);
+    if held_by_another {
+        return Err(JournalError::InProgress { order_id: intent.order_id.clone() });
+    }
+    sqlx::query(
+        "UPDATE midas_journal SET state = 'pending', lease_owner = $1, lease_until_ms = $2, \
+         attempts = attempts + 1, updated_ms = $3 WHERE env = $4 AND order_id = $5",
+    )
+    .bind(&lease.owner)
+    .bind(lease.until_ms)
+    .bind(lease.now_ms)
+    .bind(&intent.env)
+    .bind(&intent.order_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(Begin::Resume(Box::new(Entry { attempts: found.attempts + 1, state: State::Pending, ..found })))
+}
+
+/// Counts one more attempt of an entry this journal drives.
+pub(crate) async fn attempt(
+    conn: &mut AnyConnection,
+    env: &str,
+    order_id: &str,
+    now_ms: i64,
+) -> Result<(), JournalError> {
+    sqlx::query(
+        "UPDATE midas_journal SET attempts = attempts + 1, updated_ms = $1 WHERE env = $2 AND order_id = $3",
+    )
+    .bind(now_ms)
+    .bind(env)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(())
+}
+
+/// Records the outcome of a pending or unknown entry and frees its lease; `false` when the
+/// entry was decided already (another instance recorded first) or does not exist.
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    env: &str,
+    order_id: &str,
+    outcome: &Outcome,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let (answer, errcode, reason) = match outcome {
+        Outcome::Applied { answer } => (answer.as_deref(), None, None),
+        Outcome::Refused { errcode, answer, reason } => (answer.as_deref(), *errcode, Some(reason.as_str())),
+        Outcome::Unknown { reason } | Outcome::NeedsAttention { reason } => {
+            (None, None, Some(reason.as_str()))
+        }
+    };
+    let done = sqlx::query(
+        "UPDATE midas_journal SET state = $1, answer = COALESCE($2, answer), errcode = $3, reason = $4, \
+         updated_ms = $5, lease_owner = NULL, lease_until_ms = NULL \
+         WHERE env = $6 AND order_id = $7 \
+         AND (state IN ('pending', 'unknown') OR (state = 'refused' AND errcode IS NULL))",
+    )
+    .bind(outcome.state().as_str())
+    .bind(answer)
+    .bind(errcode)
+    .bind(reason)
+    .bind(now_ms)
+    .bind(env)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks an applied entry settled; `false` when it is not applied (already settled, or not
+/// applied at all).
+pub(crate) async fn settle(
+    conn: &mut AnyConnection,
+    env: &str,
+    order_id: &str,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "UPDATE midas_journal SET state = 'settled', updated_ms = $1, lease_owner = NULL, lease_until_ms = NULL \
+         WHERE env = $2 AND order_id = $3 AND state = 'applied'",
+    )
+    .bind(now_ms)
+    .bind(env)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Frees a lease this owner holds without deciding anything.
+pub(crate) async fn release(
+    conn: &mut AnyConnection,
+    env: &str,
+    order_id: &str,
+    owner: &str,
+) -> Result<(), JournalError> {
+    sqlx::query(
+        "UPDATE midas_journal SET lease_owner = NULL, lease_until_ms = NULL \
+         WHERE env = $1 AND order_id = $2 AND lease_owner = $3",
+    )
+    .bind(env)
+    .bind(order_id)
+    .bind(owner)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(())
+}
+
+/// Leases up to `due.limit` entries in `due.states` unchanged since `due.older_than_ms` whose
+/// lease is free or expired, oldest first. On PostgreSQL rows another transaction has locked
+/// are skipped, so concurrent reconcilers never take the same entry.
+pub(crate) async fn lease_due(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    due: &Due,
+    lease: &Lease,
+) -> Result<Vec<Entry>, JournalError> {
+    // The states are our own constants, not input: they are written into the statement.
+    let states: Vec<String> = due.states.iter().map(|state| format!("'{}'", state.as_str())).collect();
+    let query = format!(
+        "UPDATE midas_journal SET lease_owner = $1, lease_until_ms = $2 \
+         WHERE (env, order_id) IN (SELECT env, order_id FROM midas_journal \
+         WHERE state IN ({}) AND updated_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms <= $4) \
+         ORDER BY created_ms LIMIT $5{}) \
+         RETURNING {COLUMNS}",
+        states.join(", "),
+        dialect.skip_locked()
+    );
+    let rows = sqlx::query(&query)
+        .bind(&lease.owner)
+        .bind(lease.until_ms)
+        .bind(due.older_than_ms)
+        .bind(lease.now_ms)
+        .bind(due.limit)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(database)?;
+    rows.iter().map(entry).collect()
+}
+
+/// One entry.
+pub(crate) async fn get(
+    conn: &mut AnyConnection,
+    env: &str,
+    order_id: &str,
+) -> Result<Option<Entry>, JournalError> {
+    let query = format!("SELECT {COLUMNS} FROM midas_journal WHERE env = $1 AND order_id = $2");
+    let row =
+        sqlx::query(&query).bind(env).bind(order_id).fetch_optional(&mut *conn).await.map_err(database)?;
+    row.as_ref().map(entry).transpose()
+}
+
+/// Every entry, or those in `state`, oldest first.
+pub(crate) async fn list(conn: &mut AnyConnection, state: Option<State>) -> Result<Vec<Entry>, JournalError> {
+    let rows = match state {
+        Some(state) => {
+            let query =
+                format!("SELECT {COLUMNS} FROM midas_journal WHERE state = $1 ORDER BY created_ms, order_id");
+            sqlx::query(&query).bind(state.as_str()).fetch_all(&mut *conn).await
+        }
+        None => {
+            let query = format!("SELECT {COLUMNS} FROM midas_journal ORDER BY created_ms, order_id");
+            sqlx::query(&query).fetch_all(&mut *conn).await
+        }
+    }
+    .map_err(database)?;
+    rows.iter().map(entry).collect()
+}

@@ -1,0 +1,584 @@
+//! The journal: opening a store, its migrations, and the operations over SQLite (one writer
+//! that groups the commits of concurrent calls) or PostgreSQL (a pool, row locks).
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{MigrateError, Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::JournalError;
+use crate::entry::{Begin, Entry, Intent, Outcome, State};
+use crate::sql::{self, Dialect, Due, Lease};
+
+/// `PRAGMA application_id` of a SQLite journal ("MIDJ"): a SQLite file of another
+/// application is refused, not written into.
+const APPLICATION_ID: i64 = 0x4D49_444A;
+
+/// How many operations of concurrent calls one SQLite transaction commits at most.
+const MAX_BATCH: usize = 256;
+
+/// What a SQLite commit survives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous = FULL`: a commit is on disk (fsync) before the call goes on, so a
+    /// recorded intent survives a power loss. Concurrent calls share one sync. The default.
+    #[default]
+    PowerLoss,
+    /// `synchronous = NORMAL` in WAL mode: a commit survives the process crashing (the
+    /// operating system has it) but the last commits may be lost with a power loss or an
+    /// operating-system crash. Faster; choose it only if the service can reconcile from
+    /// Midas after such a loss.
+    ProcessCrash,
+}
+
+/// How a SQLite journal commits and waits.
+///
+/// ```
+/// use std::time::Duration;
+/// use midas_journal::{Durability, SqliteSettings};
+/// let settings = SqliteSettings::default()
+///     .with_durability(Durability::ProcessCrash)
+///     .with_busy_timeout(Duration::from_secs(2));
+/// assert_eq!(settings.durability(), Durability::ProcessCrash);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SqliteSettings {
+    durability: Durability,
+    busy_timeout: Duration,
+}
+
+impl Default for SqliteSettings {
+    /// [`Durability::PowerLoss`], and a 10 s wait for a lock another process holds.
+    fn default() -> Self {
+        Self { durability: Durability::PowerLoss, busy_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl SqliteSettings {
+    /// Sets what a commit survives.
+    #[must_use]
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// Sets how long an operation waits for a lock another process holds before it fails
+    /// with [`JournalError::Database`] (and the call is not sent). At most 10 minutes.
+    #[must_use]
+    pub fn with_busy_timeout(mut self, busy_timeout: Duration) -> Self {
+        self.busy_timeout = busy_timeout.min(Duration::from_secs(600));
+        self
+    }
+
+    /// What a commit survives.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    /// How long an operation waits for a lock.
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
+    }
+}
+
+/// A journal of money calls on SQLite (embedded, the default) or PostgreSQL (shared by several
+/// instances). Cloning is cheap; clones share the store and the lease owner.
+///
+/// Migrations are embedded and run when the journal opens.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), midas_journal::JournalError> {
+/// use midas_journal::{Begin, Intent, Journal, Outcome, State};
+/// let journal = Journal::in_memory().await?;
+/// let intent = Intent {
+///     env: "sandbox".into(),
+///     order_id: "order-0001".into(),
+///     api: "pay".into(),
+///     generation: "v1".into(),
+///     openid: "player-1".into(),
+///     zone_id: "1".into(),
+///     amount: Some(10),
+///     fields: r#"{"amt":10,"bill_no":"order-0001"}"#.into(),
+/// };
+/// assert_eq!(journal.begin(&intent).await?, Begin::New);
+/// journal.record("sandbox", "order-0001", &Outcome::Applied { answer: None }).await?;
+/// // The same order again: decided, nothing to send.
+/// let Begin::Decided(entry) = journal.begin(&intent).await? else { panic!("decided") };
+/// assert_eq!(entry.state, State::Applied);
+/// // The same order id for another amount: refused.
+/// let other = Intent { amount: Some(11), fields: r#"{"amt":11,"bill_no":"order-0001"}"#.into(), ..intent };
+/// assert!(journal.begin(&other).await.is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Journal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    owner: String,
+    lease: Duration,
+}
+
+enum Backend {
+    Sqlite(mpsc::Sender<Job>),
+    Postgres(AnyPool),
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.inner.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
+        f.debug_struct("Journal")
+            .field("backend", &backend)
+            .field("owner", &self.inner.owner)
+            .field("lease", &self.inner.lease)
+            .finish()
+    }
+}
+
+impl Journal {
+    /// A journal in a SQLite file at `path` (created if missing), in WAL mode, commits
+    /// synced to disk ([`Durability::PowerLoss`]).
+    pub async fn sqlite(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        Self::sqlite_with(path, SqliteSettings::default()).await
+    }
+
+    /// [`Self::sqlite`] with the chosen settings.
+    pub async fn sqlite_with(path: impl AsRef<Path>, settings: SqliteSettings) -> Result<Self, JournalError> {
+        let url = SqliteConnectOptions::new().filename(path.as_ref()).create_if_missing(true).to_url_lossy();
+        Self::open_sqlite(url.as_str(), settings).await
+    }
+
+    /// A journal in memory, gone with the process: for tests.
+    pub async fn in_memory() -> Result<Self, JournalError> {
+        let settings = SqliteSettings::default().with_durability(Durability::ProcessCrash);
+        Self::open_sqlite("sqlite::memory:", settings).await
+    }
+
+    /// A journal in the PostgreSQL database at `url` (`postgres://user:password@host/db`),
+    /// shared by every instance that opens it. Its tables live beside the service's own, so
+    /// a service can settle an order in its own transaction ([`Self::settle`]).
+    ///
+    /// The connection is unencrypted: keep the database on a private network or loopback.
+    pub async fn postgres(url: &str) -> Result<Self, JournalError> {
+        sqlx::any::install_default_drivers();
+        let options: AnyConnectOptions = url.parse().map_err(|error| JournalError::open(&error))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|error| JournalError::open(&error))?;
+        let mut conn = pool.acquire().await.map_err(|error| JournalError::open(&error))?;
+        migrate(&mut conn, Dialect::Postgres).await?;
+        drop(conn);
+        Ok(Self::with_backend(Backend::Postgres(pool)))
+    }
+
+    /// `sqlite:PATH`, `sqlite::memory:`, or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Self, JournalError> {
+        if url == "sqlite::memory:" {
+            Self::in_memory().await
+        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Self::sqlite(path).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::postgres(url).await
+        } else {
+            Err(JournalError::Invalid {
+                what: "a journal URL starts with `sqlite:` or `postgres://`".to_owned(),
+            })
+        }
+    }
+
+    async fn open_sqlite(url: &str, settings: SqliteSettings) -> Result<Self, JournalError> {
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect(url).await.map_err(|error| JournalError::open(&error))?;
+        let synchronous = match settings.durability {
+            Durability::PowerLoss => "FULL",
+            Durability::ProcessCrash => "NORMAL",
+        };
+        // The first statement reads the file: a file that is not a database fails here.
+        let application_id: i64 = sqlx::query("PRAGMA application_id")
+            .fetch_one(&mut conn)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(|error| JournalError::open(&error))?;
+        if application_id != 0 && application_id != APPLICATION_ID {
+            return Err(JournalError::Foreign {
+                message: format!("a SQLite file of another application (application_id {application_id:#x})"),
+            });
+        }
+        for pragma in [
+            "PRAGMA journal_mode = WAL".to_owned(),
+            format!("PRAGMA synchronous = {synchronous}"),
+            format!("PRAGMA busy_timeout = {}", settings.busy_timeout.as_millis()),
+        ] {
+            sqlx::query(&pragma).execute(&mut conn).await.map_err(|error| JournalError::open(&error))?;
+        }
+        migrate(&mut conn, Dialect::Sqlite).await?;
+        sqlx::query(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+            .execute(&mut conn)
+            .await
+            .map_err(|error| JournalError::open(&error))?;
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(conn, queue));
+        Ok(Self::with_backend(Backend::Sqlite(jobs)))
+    }
+
+    fn with_backend(backend: Backend) -> Self {
+        Self { inner: Arc::new(Inner { backend, owner: new_owner(), lease: Duration::from_secs(60) }) }
+    }
+
+    /// Sets how long an entry stays leased to this journal while it drives it (default 60 s,
+    /// 1 s to 1 hour). Keep it above the client's call deadline: when the process dies, the
+    /// entry waits this long before a reconciler may take it.
+    pub fn with_lease(self, lease: Duration) -> Result<Self, JournalError> {
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&lease) {
+            return Err(JournalError::Invalid {
+                what: format!("a lease lasts 1 s to 1 hour, not {lease:?}"),
+            });
+        }
+        let inner = Inner { backend: self.inner.backend.clone(), owner: self.inner.owner.clone(), lease };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The lease length.
+    pub fn lease(&self) -> Duration {
+        self.inner.lease
+    }
+
+    /// The name this journal's leases carry (unique per opened journal).
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Records the write-ahead intent of a money call, committed before this returns.
+    ///
+    /// - A new order id: recorded `pending`, leased to this journal — [`Begin::New`], send it.
+    /// - The same order (same [`Intent::fingerprint`]) not decided yet — [`Begin::Resume`],
+    ///   leased to this journal: send it again with the same order id.
+    /// - The same order decided — [`Begin::Decided`]: return its outcome, send nothing.
+    /// - Another order under this id — [`JournalError::OrderIdReused`].
+    /// - The same order leased to another instance — [`JournalError::InProgress`].
+    pub async fn begin(&self, intent: &Intent) -> Result<Begin, JournalError> {
+        if intent.order_id.is_empty() || intent.env.is_empty() {
+            return Err(JournalError::Invalid {
+                what: "an intent needs its order id and environment".to_owned(),
+            });
+        }
+        let fingerprint = intent.fingerprint();
+        match self.run(Op::Begin { intent: intent.clone(), fingerprint, lease: self.new_lease() }).await? {
+            Done::Begin(begin) => Ok(begin),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Counts one more attempt of an order this journal drives.
+    pub async fn attempt(&self, env: &str, order_id: &str) -> Result<(), JournalError> {
+        self.run(Op::Attempt { env: env.to_owned(), order_id: order_id.to_owned(), now_ms: now_ms() })
+            .await?;
+        Ok(())
+    }
+
+    /// Records what a pending or unknown order came to and frees its lease. `false` when it
+    /// was decided already (another instance recorded first) or is not in the journal.
+    pub async fn record(&self, env: &str, order_id: &str, outcome: &Outcome) -> Result<bool, JournalError> {
+        let op = Op::Record {
+            env: env.to_owned(),
+            order_id: order_id.to_owned(),
+            outcome: outcome.clone(),
+            now_ms: now_ms(),
+        };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Marks an applied order settled: the service's own effect (the item granted) is done.
+    /// `false` when it is not `applied` (settled already, or never applied), so a repeated
+    /// confirmation changes nothing.
+    pub async fn settle(&self, env: &str, order_id: &str) -> Result<bool, JournalError> {
+        let op = Op::Settle { env: env.to_owned(), order_id: order_id.to_owned(), now_ms: now_ms() };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Frees this journal's lease on an order without deciding it.
+    pub async fn release(&self, env: &str, order_id: &str) -> Result<(), JournalError> {
+        let op = Op::Release {
+            env: env.to_owned(),
+            order_id: order_id.to_owned(),
+            owner: self.inner.owner.clone(),
+        };
+        self.run(op).await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` entries in `states` unchanged for at least `grace` and not leased to a live
+    /// driver, oldest first: what a reconciler works on. Entries leased here are invisible to
+    /// every other journal until [`Self::record`], [`Self::settle`], [`Self::release`] or the
+    /// lease's end; on PostgreSQL concurrent reconcilers skip each other's rows.
+    pub async fn lease_due(
+        &self,
+        states: &[State],
+        grace: Duration,
+        limit: u32,
+    ) -> Result<Vec<Entry>, JournalError> {
+        let now = now_ms();
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        let due = Due {
+            states: states.to_vec(),
+            older_than_ms: now.saturating_sub(grace_ms),
+            limit: i64::from(limit),
+        };
+        match self.run(Op::LeaseDue { due, lease: self.new_lease() }).await? {
+            Done::Entries(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// The entry of an order.
+    pub async fn get(&self, env: &str, order_id: &str) -> Result<Option<Entry>, JournalError> {
+        match self.run(Op::Get { env: env.to_owned(), order_id: order_id.to_owned() }).await? {
+            Done::Entry(entry) => Ok(entry.map(|entry| *entry)),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Every entry, or those in `state`, oldest first.
+    pub async fn entries(&self, state: Option<State>) -> Result<Vec<Entry>, JournalError> {
+        match self.run(Op::List { state }).await? {
+            Done::Entries(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    fn new_lease(&self) -> Lease {
+        let now = now_ms();
+        let lease_ms = i64::try_from(self.inner.lease.as_millis()).unwrap_or(i64::MAX);
+        Lease { owner: self.inner.owner.clone(), now_ms: now, until_ms: now.saturating_add(lease_ms) }
+    }
+
+    async fn run(&self, op: Op) -> Result<Done, JournalError> {
+        match &self.inner.backend {
+            Backend::Sqlite(jobs) => {
+                let (reply, answer) = oneshot::channel();
+                jobs.send(Job { op, reply }).await.map_err(|_| JournalError::Closed)?;
+                answer.await.map_err(|_| JournalError::Closed)?
+            }
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(|error| JournalError::database(&error))?;
+                let done = exec(&mut tx, Dialect::Postgres, &op).await?;
+                tx.commit().await.map_err(|error| JournalError::database(&error))?;
+                Ok(done)
+            }
+        }
+    }
+}
+
+impl Clone for Backend {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Sqlite(jobs) => Self::Sqlite(jobs.clone()),
+            Self::Postgres(pool) => Self::Postgres(pool.clone()),
+        }
+    }
+}
+
+/// One operation, as the SQLite writer receives it.
+enum Op {
+    Begin { intent: Intent, fingerprint: String, lease: Lease },
+    Attempt { env: String, order_id: String, now_ms: i64 },
+    Record { env: String, order_id: String, outcome: Outcome, now_ms: i64 },
+    Settle { env: String, order_id: String, now_ms: i64 },
+    Release { env: String, order_id: String, owner: String },
+    LeaseDue { due: Due, lease: Lease },
+    Get { env: String, order_id: String },
+    List { state: Option<State> },
+}
+
+/// What an operation returns.
+enum Done {
+    Begin(Begin),
+    Unit,
+    Flag(bool),
+    Entry(Option<Box<Entry>>),
+    Entries(Vec<Entry>),
+}
+
+struct Job {
+    op: Op,
+    reply: oneshot::Sender<Result<Done, JournalError>>,
+}
+
+/// Runs `op`, boxed: the future is `Send` for every connection lifetime, as `tokio::spawn`
+/// requires of the SQLite writer.
+fn exec<'a>(
+    conn: &'a mut AnyConnection,
+    dialect: Dialect,
+    op: &'a Op,
+) -> Pin<Box<dyn Future<Output = Result<Done, JournalError>> + Send + 'a>> {
+    Box::pin(exec_inner(conn, dialect, op))
+}
+
+async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Result<Done, JournalError> {
+    Ok(match op {
+        Op::Begin { intent, fingerprint, lease } => {
+            Done::Begin(sql::begin(conn, dialect, intent, fingerprint, lease).await?)
+        }
+        Op::Attempt { env, order_id, now_ms } => {
+            sql::attempt(conn, env, order_id, *now_ms).await?;
+            Done::Unit
+        }
+        Op::Record { env, order_id, outcome, now_ms } => {
+            Done::Flag(sql::record(conn, env, order_id, outcome, *now_ms).await?)
+        }
+        Op::Settle { env, order_id, now_ms } => Done::Flag(sql::settle(conn, env, order_id, *now_ms).await?),
+        Op::Release { env, order_id, owner } => {
+            sql::release(conn, env, order_id, owner).await?;
+            Done::Unit
+        }
+        Op::LeaseDue { due, lease } => Done::Entries(sql::lease_due(conn, dialect, due, lease).await?),
+        Op::Get { env, order_id } => Done::Entry(sql::get(conn, env, order_id).await?.map(Box::new)),
+        Op::List { state } => Done::Entries(sql::list(conn, *state).await?),
+    })
+}
+
+/// The SQLite writer: takes every operation queued, runs them in one transaction (each in a
+/// savepoint, so one failing does not undo the others), commits once, then answers each. A
+/// commit is one sync however many calls it carries.
+async fn write_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = run_batch(&mut conn, &batch).await;
+        for (job, result) in batch.drain(..).zip(results) {
+            // A caller that gave up waiting dropped its receiver: nothing to tell it.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+async fn run_batch(conn: &mut AnyConnection, batch: &[Job]) -> Vec<Result<Done, JournalError>> {
+    let failed = |error: &sqlx::Error| batch.iter().map(|_| Err(JournalError::database(error))).collect();
+    if let Err(error) = statement(conn, "BEGIN IMMEDIATE").await {
+        return failed(&error);
+    }
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(error) = statement(conn, "SAVEPOINT op").await {
+            let _ = statement(conn, "ROLLBACK").await;
+            return failed(&error);
+        }
+        let result = exec(conn, Dialect::Sqlite, &job.op).await;
+        let undone = if result.is_ok() { Ok(()) } else { statement(conn, "ROLLBACK TO op").await };
+        if let Err(error) = undone.and(statement(conn, "RELEASE op").await) {
+            let _ = statement(conn, "ROLLBACK").await;
+            return failed(&error);
+        }
+        results.push(result);
+    }
+    if let Err(error) = statement(conn, "COMMIT").await {
+        let _ = statement(conn, "ROLLBACK").await;
+        return failed(&error);
+    }
+    results
+}
+
+/// Runs one statement without parameters.
+async fn statement(conn: &mut AnyConnection, text: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(text).execute(conn).await.map(drop)
+}
+
+/// The embedded migrations.
+#[derive(Debug)]
+struct Embedded;
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>> {
+        Box::pin(async {
+            Ok(vec![Migration::new(
+                1,
+                "journal".into(),
+                MigrationType::Simple,
+                include_str!("../migrations/0001_journal.sql").into(),
+                false,
+            )])
+        })
+    }
+}
+
+/// Refuses a foreign `midas_journal` table, then brings the schema up to date; a schema newer
+/// than this crate's is refused.
+async fn migrate(conn: &mut AnyConnection, dialect: Dialect) -> Result<(), JournalError> {
+    let has_table = |name: &'static str| {
+        let query = match dialect {
+            Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+            }
+        };
+        sqlx::query(query).bind(name)
+    };
+    let count = |row: sqlx::any::AnyRow| row.try_get::<i64, _>(0);
+    let journal = has_table("midas_journal")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(count)
+        .map_err(|e| JournalError::open(&e))?;
+    let migrations = has_table("_sqlx_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(count)
+        .map_err(|e| JournalError::open(&e))?;
+    if journal > 0 && migrations == 0 {
+        return Err(JournalError::Foreign {
+            message: "a `midas_journal` table exists but was not created by midas-journal".to_owned(),
+        });
+    }
+    let migrator =
+        Migrator::new(Embedded).await.map_err(|error| JournalError::Open { message: error.to_string() })?;
+    match migrator.run(&mut *conn).await {
+        Ok(()) => Ok(()),
+        Err(MigrateError::VersionMissing(version)) => Err(JournalError::NewerSchema { version }),
+        Err(error) => Err(JournalError::Open { message: error.to_string() }),
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A name unique to this opened journal: process id, time, and a per-process random value.
+fn new_owner() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_nanos());
+    let random = RandomState::new().hash_one(nanos);
+    format!("{}-{nanos:x}-{random:016x}", std::process::id())
+}
