@@ -330,7 +330,16 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             )
             .await;
         let outcome = journaled::outcome(&result);
-        match (journal.record(env, order_id, &outcome).await, result) {
+        // A refusal is committed before the caller hears of it: lost, the reconciler would send
+        // the order again. An applied or unknown outcome lost in a crash leaves the entry
+        // pending, and the reconciler establishes it from Midas: it need not wait for the sync.
+        let recorded = match outcome.state() {
+            midas_journal::State::Applied | midas_journal::State::Unknown => {
+                journal.record_soon(env, order_id, &outcome).await
+            }
+            _ => journal.record(env, order_id, &outcome).await.map(drop),
+        };
+        match (recorded, result) {
             (Ok(_), result) => result.map(|(response, _)| response),
             (Err(error), Ok((response, _))) => {
                 // Applied: the entry stays pending and a reconciler confirms it.

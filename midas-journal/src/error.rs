@@ -2,7 +2,7 @@
 
 /// A journal operation that failed. Nothing of a failed operation is half-recorded: each runs
 /// in a transaction.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
     /// The journal could not be opened: an unreachable server, a file that is not a database

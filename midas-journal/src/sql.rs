@@ -1,6 +1,8 @@
 //! The journal's statements, one function per operation, over one connection inside a
 //! transaction the caller opened. Every value is bound, never spliced into the text.
 
+use std::collections::HashSet;
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -161,6 +163,123 @@ pub(crate) async fn begin(
     .await
     .map_err(database)?;
     Ok(Begin::Resume(Box::new(Entry { attempts: found.attempts + 1, state: State::Pending, ..found })))
+}
+
+/// The new intents and the outcomes of a batch (distinct order ids), written in one
+/// transaction sent to SQLite as one piece: `BEGIN IMMEDIATE`, one multi-row `INSERT` of the
+/// intents (an order id that exists is not inserted: [`begin`] decides it afterwards), one
+/// multi-row `UPDATE` of the outcomes, `COMMIT`. A round trip to SQLite costs more than the
+/// work, so the batch pays one instead of one per call. Returns the keys inserted and the keys
+/// recorded; on an error the transaction is left for the caller to roll back.
+pub(crate) async fn write_grouped(
+    conn: &mut AnyConnection,
+    intents: &[(&Intent, &str, &Lease)],
+    records: &[(&str, &str, &Outcome, i64)],
+) -> Result<(HashSet<(String, String)>, HashSet<(String, String)>), JournalError> {
+    // Row counts are padded to a power of two by repeating the last row (a repeated intent
+    // conflicts and is skipped, a repeated outcome updates nothing more), so the statement
+    // takes few shapes and SQLite's prepared statements are reused.
+    let padded = |rows: usize| if rows == 0 { 0 } else { rows.next_power_of_two() };
+    let (intent_rows, record_rows) = (padded(intents.len()), padded(records.len()));
+    let mut text = String::from("BEGIN IMMEDIATE;");
+    let mut next = 0;
+    let mut param = || {
+        next += 1;
+        format!("${next}")
+    };
+    if !intents.is_empty() {
+        text.push_str(
+            " INSERT INTO midas_journal (env, order_id, api, generation, openid, zone_id, amount, fields, \
+             fingerprint, state, attempts, created_ms, updated_ms, lease_owner, lease_until_ms) VALUES ",
+        );
+        for row in 0..intent_rows {
+            let p: Vec<String> = (0..12).map(|_| param()).collect();
+            if row > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'pending', 1, {}, {}, {}, {})",
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[9], p[10], p[11]
+            ));
+        }
+        text.push_str(" ON CONFLICT (env, order_id) DO NOTHING RETURNING 'new', env, order_id;");
+    }
+    if !records.is_empty() {
+        let mut rows = String::new();
+        for row in 0..record_rows {
+            let p: Vec<String> = (0..7).map(|_| param()).collect();
+            if row > 0 {
+                rows.push_str(" UNION ALL ");
+            }
+            rows.push_str(&format!(
+                "SELECT {} AS env, {} AS order_id, {} AS state, {} AS answer, {} AS errcode, {} AS reason, {} AS now_ms",
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+            ));
+        }
+        text.push_str(&format!(
+            " UPDATE midas_journal SET state = v.state, answer = COALESCE(v.answer, midas_journal.answer), \
+             errcode = v.errcode, reason = v.reason, updated_ms = v.now_ms, lease_owner = NULL, \
+             lease_until_ms = NULL FROM ({rows}) AS v \
+             WHERE midas_journal.env = v.env AND midas_journal.order_id = v.order_id \
+             AND (midas_journal.state IN ('pending', 'unknown') \
+             OR (midas_journal.state = 'refused' AND midas_journal.errcode IS NULL)) \
+             RETURNING 'recorded', midas_journal.env, midas_journal.order_id;"
+        ));
+    }
+    text.push_str(" COMMIT;");
+    let mut query = sqlx::query(&text);
+    let last_intent = intents.last().into_iter().cycle().take(intent_rows - intents.len());
+    for (intent, fingerprint, lease) in intents.iter().chain(last_intent) {
+        query = query
+            .bind(intent.env.as_str())
+            .bind(intent.order_id.as_str())
+            .bind(intent.api.as_str())
+            .bind(intent.generation.as_str())
+            .bind(intent.openid.as_str())
+            .bind(intent.zone_id.as_str())
+            .bind(intent.amount)
+            .bind(intent.fields.as_str())
+            .bind(*fingerprint)
+            .bind(lease.now_ms)
+            .bind(lease.owner.as_str())
+            .bind(lease.until_ms);
+    }
+    let last_record = records.last().into_iter().cycle().take(record_rows - records.len());
+    for (env, order_id, outcome, now_ms) in records.iter().chain(last_record) {
+        let (answer, errcode, reason) = outcome_columns(outcome);
+        query = query
+            .bind(*env)
+            .bind(*order_id)
+            .bind(outcome.state().as_str())
+            .bind(answer)
+            .bind(errcode)
+            .bind(reason)
+            .bind(*now_ms);
+    }
+    let rows = query.fetch_all(&mut *conn).await.map_err(database)?;
+    let (mut inserted, mut recorded) = (HashSet::new(), HashSet::new());
+    for row in &rows {
+        let tag: String = row.try_get(0).map_err(database)?;
+        let key =
+            (row.try_get::<String, _>(1).map_err(database)?, row.try_get::<String, _>(2).map_err(database)?);
+        if tag == "new" {
+            inserted.insert(key);
+        } else {
+            recorded.insert(key);
+        }
+    }
+    Ok((inserted, recorded))
+}
+
+/// The answer, errcode and reason columns of an outcome.
+fn outcome_columns(outcome: &Outcome) -> (Option<&str>, Option<i64>, Option<&str>) {
+    match outcome {
+        Outcome::Applied { answer } => (answer.as_deref(), None, None),
+        Outcome::Refused { errcode, answer, reason } => (answer.as_deref(), *errcode, Some(reason.as_str())),
+        Outcome::Unknown { reason } | Outcome::NeedsAttention { reason } => {
+            (None, None, Some(reason.as_str()))
+        }
+    }
 }
 
 /// Counts one more attempt of an entry this journal drives.

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -128,6 +129,7 @@ struct Inner {
     backend: Backend,
     owner: String,
     lease: Duration,
+    commits: Arc<AtomicU64>,
 }
 
 enum Backend {
@@ -185,7 +187,7 @@ impl Journal {
         let mut conn = pool.acquire().await.map_err(|error| JournalError::open(&error))?;
         migrate(&mut conn, Dialect::Postgres).await?;
         drop(conn);
-        Ok(Self::with_backend(Backend::Postgres(pool)))
+        Ok(Self::with_backend(Backend::Postgres(pool), Arc::new(AtomicU64::new(0))))
     }
 
     /// `sqlite:PATH`, `sqlite::memory:`, or `postgres://…`.
@@ -234,12 +236,21 @@ impl Journal {
             .await
             .map_err(|error| JournalError::open(&error))?;
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(conn, queue));
-        Ok(Self::with_backend(Backend::Sqlite(jobs)))
+        let commits = Arc::new(AtomicU64::new(0));
+        tokio::spawn(write_batches(conn, queue, Arc::clone(&commits)));
+        Ok(Self::with_backend(Backend::Sqlite(jobs), commits))
     }
 
-    fn with_backend(backend: Backend) -> Self {
-        Self { inner: Arc::new(Inner { backend, owner: new_owner(), lease: Duration::from_secs(60) }) }
+    fn with_backend(backend: Backend, commits: Arc<AtomicU64>) -> Self {
+        let inner = Inner { backend, owner: new_owner(), lease: Duration::from_secs(60), commits };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Transactions this journal committed so far: on SQLite each is one sync to disk
+    /// (with [`Durability::PowerLoss`]) however many operations of concurrent calls it
+    /// carries, so `commits / calls` is the syncs per call.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
     }
 
     /// Sets how long an entry stays leased to this journal while it drives it (default 60 s,
@@ -251,7 +262,12 @@ impl Journal {
                 what: format!("a lease lasts 1 s to 1 hour, not {lease:?}"),
             });
         }
-        let inner = Inner { backend: self.inner.backend.clone(), owner: self.inner.owner.clone(), lease };
+        let inner = Inner {
+            backend: self.inner.backend.clone(),
+            owner: self.inner.owner.clone(),
+            lease,
+            commits: Arc::clone(&self.inner.commits),
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -305,6 +321,34 @@ impl Journal {
         match self.run(op).await? {
             Done::Flag(done) => Ok(done),
             _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// [`Self::record`] without waiting for the commit on SQLite: the outcome is queued
+    /// behind every operation already queued by this journal (so a later [`Self::begin`] of
+    /// this process sees it) and committed with the next batch. If the process dies first, the
+    /// entry stays `pending` and a reconciler establishes the outcome from Midas — which is
+    /// why only outcomes a reconciler can re-establish (applied, unknown) should be recorded
+    /// this way. On PostgreSQL it is [`Self::record`].
+    pub async fn record_soon(
+        &self,
+        env: &str,
+        order_id: &str,
+        outcome: &Outcome,
+    ) -> Result<(), JournalError> {
+        match &self.inner.backend {
+            Backend::Sqlite(jobs) => {
+                let op = Op::Record {
+                    env: env.to_owned(),
+                    order_id: order_id.to_owned(),
+                    outcome: outcome.clone(),
+                    now_ms: now_ms(),
+                };
+                // Nobody waits for the answer: the writer's reply finds the receiver gone.
+                let (reply, _) = oneshot::channel();
+                jobs.send(Job { op, reply }).await.map_err(|_| JournalError::Closed)
+            }
+            Backend::Postgres(_) => self.record(env, order_id, outcome).await.map(drop),
         }
     }
 
@@ -386,6 +430,7 @@ impl Journal {
                 let mut tx = pool.begin().await.map_err(|error| JournalError::database(&error))?;
                 let done = exec(&mut tx, Dialect::Postgres, &op).await?;
                 tx.commit().await.map_err(|error| JournalError::database(&error))?;
+                self.inner.commits.fetch_add(1, Ordering::Relaxed);
                 Ok(done)
             }
         }
@@ -420,6 +465,21 @@ enum Done {
     Flag(bool),
     Entry(Option<Box<Entry>>),
     Entries(Vec<Entry>),
+}
+
+impl Op {
+    /// The order an operation is about, if one.
+    fn key(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Begin { intent, .. } => Some((intent.env.as_str(), intent.order_id.as_str())),
+            Self::Record { env, order_id, .. }
+            | Self::Attempt { env, order_id, .. }
+            | Self::Settle { env, order_id, .. }
+            | Self::Release { env, order_id, .. }
+            | Self::Get { env, order_id } => Some((env.as_str(), order_id.as_str())),
+            Self::LeaseDue { .. } | Self::List { .. } => None,
+        }
+    }
 }
 
 struct Job {
@@ -460,10 +520,11 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
     })
 }
 
-/// The SQLite writer: takes every operation queued, runs them in one transaction (each in a
-/// savepoint, so one failing does not undo the others), commits once, then answers each. A
-/// commit is one sync however many calls it carries.
-async fn write_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Job>) {
+/// The SQLite writer: takes every operation queued, runs them in one transaction, commits
+/// once, then answers each. A commit is one sync however many calls it carries. Each
+/// operation writes with at most one statement, so one that fails leaves nothing behind and
+/// does not undo the others.
+async fn write_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Job>, commits: Arc<AtomicU64>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -473,7 +534,8 @@ async fn write_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Job>) 
                 Err(_) => break,
             }
         }
-        let results = run_batch(&mut conn, &batch).await;
+        let (results, committed) = run_batch(&mut conn, &batch).await;
+        commits.fetch_add(committed, Ordering::Relaxed);
         for (job, result) in batch.drain(..).zip(results) {
             // A caller that gave up waiting dropped its receiver: nothing to tell it.
             let _ = job.reply.send(result);
@@ -481,30 +543,91 @@ async fn write_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Job>) 
     }
 }
 
-async fn run_batch(conn: &mut AnyConnection, batch: &[Job]) -> Vec<Result<Done, JournalError>> {
-    let failed = |error: &sqlx::Error| batch.iter().map(|_| Err(JournalError::database(error))).collect();
-    if let Err(error) = statement(conn, "BEGIN IMMEDIATE").await {
-        return failed(&error);
-    }
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        if let Err(error) = statement(conn, "SAVEPOINT op").await {
-            let _ = statement(conn, "ROLLBACK").await;
-            return failed(&error);
+/// The results of a batch's operations, and the transactions it committed.
+///
+/// Operations on distinct orders commute (they were outstanding at once, so any order is a
+/// valid one): the new intents and the outcomes go in first, in one piece
+/// ([`sql::write_grouped`]), then the rest one by one in a second transaction. A batch naming
+/// one order twice runs wholly one by one, in arrival order.
+async fn run_batch(conn: &mut AnyConnection, batch: &[Job]) -> (Vec<Result<Done, JournalError>>, u64) {
+    let mut seen = std::collections::HashSet::new();
+    let distinct = batch.iter().filter_map(|job| job.op.key()).all(|key| seen.insert(key));
+    let mut results: Vec<Option<Result<Done, JournalError>>> = batch.iter().map(|_| None).collect();
+    let mut commits = 0;
+    // Which results the first transaction committed: a failed second one does not undo them.
+    let mut first = vec![false; batch.len()];
+    if distinct {
+        let mut begins = Vec::new();
+        let mut records = Vec::new();
+        for (at, job) in batch.iter().enumerate() {
+            match &job.op {
+                Op::Begin { intent, fingerprint, lease } => {
+                    begins.push((at, (intent, fingerprint.as_str(), lease)))
+                }
+                Op::Record { env, order_id, outcome, now_ms } => {
+                    records.push((at, (env.as_str(), order_id.as_str(), outcome, *now_ms)));
+                }
+                _ => {}
+            }
         }
-        let result = exec(conn, Dialect::Sqlite, &job.op).await;
-        let undone = if result.is_ok() { Ok(()) } else { statement(conn, "ROLLBACK TO op").await };
-        if let Err(error) = undone.and(statement(conn, "RELEASE op").await) {
-            let _ = statement(conn, "ROLLBACK").await;
-            return failed(&error);
+        if !begins.is_empty() || !records.is_empty() {
+            let intents: Vec<_> = begins.iter().map(|(_, row)| *row).collect();
+            let outcomes: Vec<_> = records.iter().map(|(_, row)| *row).collect();
+            match sql::write_grouped(conn, &intents, &outcomes).await {
+                Ok((inserted, recorded)) => {
+                    commits += 1;
+                    for (at, (intent, ..)) in &begins {
+                        if inserted.contains(&(intent.env.clone(), intent.order_id.clone())) {
+                            results[*at] = Some(Ok(Done::Begin(Begin::New)));
+                            first[*at] = true;
+                        }
+                    }
+                    for (at, (env, order_id, ..)) in &records {
+                        let done = recorded.contains(&((*env).to_owned(), (*order_id).to_owned()));
+                        results[*at] = Some(Ok(Done::Flag(done)));
+                        first[*at] = true;
+                    }
+                }
+                Err(error) => {
+                    let _ = statement(conn, "ROLLBACK").await;
+                    for (at, _) in
+                        begins.iter().map(|(at, _)| (at, ())).chain(records.iter().map(|(at, _)| (at, ())))
+                    {
+                        results[*at] = Some(Err(error.clone()));
+                    }
+                }
+            }
         }
-        results.push(result);
     }
-    if let Err(error) = statement(conn, "COMMIT").await {
-        let _ = statement(conn, "ROLLBACK").await;
-        return failed(&error);
+    if results.iter().any(Option::is_none) {
+        if let Err(error) = statement(conn, "BEGIN IMMEDIATE").await {
+            let error = JournalError::database(&error);
+            let out =
+                results.into_iter().map(|result| result.unwrap_or_else(|| Err(error.clone()))).collect();
+            return (out, commits);
+        }
+        for (job, result) in batch.iter().zip(results.iter_mut()) {
+            if result.is_none() {
+                *result = Some(exec(conn, Dialect::Sqlite, &job.op).await);
+            }
+        }
+        if let Err(error) = statement(conn, "COMMIT").await {
+            let _ = statement(conn, "ROLLBACK").await;
+            let error = JournalError::database(&error);
+            // Everything of the second transaction is undone; the first stays committed.
+            let out = results
+                .into_iter()
+                .zip(first)
+                .map(|(result, committed)| match result {
+                    Some(result) if committed => result,
+                    _ => Err(error.clone()),
+                })
+                .collect();
+            return (out, commits);
+        }
+        commits += 1;
     }
-    results
+    (results.into_iter().map(|result| result.unwrap_or(Err(JournalError::Closed))).collect(), commits)
 }
 
 /// Runs one statement without parameters.
