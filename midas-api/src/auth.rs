@@ -187,6 +187,15 @@ impl Cache {
             .map(|cached| cached.token.clone())
     }
 
+    /// How much longer `token` is used, when it is the cached one.
+    fn remaining(&self, token: &AccessToken) -> Option<Duration> {
+        let current = self.current.read().ok()?;
+        current
+            .as_ref()
+            .filter(|cached| &cached.token == token)
+            .map(|cached| cached.fresh_until.saturating_duration_since(Instant::now()))
+    }
+
     /// The cached token while fresh; otherwise one `fetch` at a time, whose result, failure
     /// included, every caller that waited for it shares.
     async fn get_or_fetch<F>(&self, fetch: impl FnOnce() -> F) -> Result<AccessToken, TokenError>
@@ -388,6 +397,21 @@ impl<T: Transport> TokenSource for StableTokenSource<T> {
             })
             .await
     }
+
+    async fn token_with_lifetime(&self) -> Result<(AccessToken, Option<Duration>), TokenError> {
+        let token = self.token().await?;
+        let remaining = self.cache.remaining(&token);
+        Ok((token, remaining))
+    }
+
+    async fn refresh_with_lifetime(
+        &self,
+        rejected: &AccessToken,
+    ) -> Result<(AccessToken, Option<Duration>), TokenError> {
+        let token = self.refresh(rejected).await?;
+        let remaining = self.cache.remaining(&token);
+        Ok((token, remaining))
+    }
 }
 
 /// Tokens from `GET /cgi-bin/token`, cached and shared like [`StableTokenSource`], failures
@@ -463,6 +487,21 @@ impl<T: Transport> TokenSource for ClassicTokenSource<T> {
 
     async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
         self.cache.refresh(rejected, |_| Ok(self.fetch())).await
+    }
+
+    async fn token_with_lifetime(&self) -> Result<(AccessToken, Option<Duration>), TokenError> {
+        let token = self.token().await?;
+        let remaining = self.cache.remaining(&token);
+        Ok((token, remaining))
+    }
+
+    async fn refresh_with_lifetime(
+        &self,
+        rejected: &AccessToken,
+    ) -> Result<(AccessToken, Option<Duration>), TokenError> {
+        let token = self.refresh(rejected).await?;
+        let remaining = self.cache.remaining(&token);
+        Ok((token, remaining))
     }
 }
 

@@ -50,6 +50,8 @@ mod checks;
 mod client;
 mod clock;
 mod config;
+#[cfg(feature = "redis")]
+mod fleet;
 mod generations;
 #[cfg(feature = "journal")]
 mod journaled;
@@ -68,6 +70,8 @@ pub use auth::{AppCredentials, ClassicTokenSource, Session, Sessions, StableToke
 pub use client::{Client, DryRun};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
+#[cfg(feature = "redis")]
+pub use fleet::{Fleet, FleetError, FleetOptions, FleetSessions, FleetTokenSource, RedisFailure};
 pub use generations::{V2, Xpay};
 pub use midas_core::{
     AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, CallContext, DecodeError, Env, Error,

@@ -1,6 +1,7 @@
 //! Where the client gets its `access_token`.
 
 use std::future::Future;
+use std::time::Duration;
 
 use midas_core::{AccessToken, TokenError};
 
@@ -41,6 +42,34 @@ pub trait TokenSource: Send + Sync {
     /// A token other than `rejected`, which the API refused.
     fn refresh(&self, rejected: &AccessToken)
     -> impl Future<Output = Result<AccessToken, TokenError>> + Send;
+
+    /// [`Self::token`], and how much longer this source itself would use the token, when it
+    /// knows; a cache in front of it (a fleet's shared one) keeps the token no longer than
+    /// that. By default the lifetime is unknown (`None`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{AccessToken, StaticToken, TokenSource};
+    /// let tokens = StaticToken::new(AccessToken::new("TOKEN")?);
+    /// let (token, lifetime) = tokens.token_with_lifetime().await?;
+    /// assert_eq!((token.expose_secret(), lifetime), ("TOKEN", None));
+    /// # Ok(()) }
+    /// ```
+    fn token_with_lifetime(
+        &self,
+    ) -> impl Future<Output = Result<(AccessToken, Option<Duration>), TokenError>> + Send {
+        async { Ok((self.token().await?, None)) }
+    }
+
+    /// [`Self::refresh`], and how much longer this source itself would use the new token, when
+    /// it knows (`None` by default), as [`Self::token_with_lifetime`].
+    fn refresh_with_lifetime(
+        &self,
+        rejected: &AccessToken,
+    ) -> impl Future<Output = Result<(AccessToken, Option<Duration>), TokenError>> + Send {
+        async move { Ok((self.refresh(rejected).await?, None)) }
+    }
 }
 
 /// A token managed elsewhere, used as it is. It cannot be refreshed: a refused token is
@@ -82,5 +111,18 @@ impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
         rejected: &AccessToken,
     ) -> impl Future<Output = Result<AccessToken, TokenError>> + Send {
         (**self).refresh(rejected)
+    }
+
+    fn token_with_lifetime(
+        &self,
+    ) -> impl Future<Output = Result<(AccessToken, Option<Duration>), TokenError>> + Send {
+        (**self).token_with_lifetime()
+    }
+
+    fn refresh_with_lifetime(
+        &self,
+        rejected: &AccessToken,
+    ) -> impl Future<Output = Result<(AccessToken, Option<Duration>), TokenError>> + Send {
+        (**self).refresh_with_lifetime(rejected)
     }
 }
