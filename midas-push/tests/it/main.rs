@@ -1,0 +1,12 @@
+//! Integration tests of midas-push, one binary: each module proves one feature.
+
+#[cfg(feature = "axum")]
+mod axum_router;
+mod events;
+mod exactly_once;
+mod props;
+mod refusals;
+mod replies;
+mod secrets;
+mod support;
+mod vectors;
