@@ -86,6 +86,9 @@ pub use midas_journal::{
     self as journal, Durability, Entry, Intent, Journal, JournalError, OrderIds, Outcome, SqliteSettings,
     State,
 };
+/// The receiving side of WeChat's payment pushes (feature `push`).
+#[cfg(feature = "push")]
+pub use midas_push as push;
 pub use player::Player;
 #[cfg(feature = "journal")]
 pub use reconcile::{ReconcileReport, Reconciler};
