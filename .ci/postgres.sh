@@ -26,6 +26,8 @@ postgres_start() {
   "${as_owner[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null
   export MIDAS_TEST_POSTGRES_URL="postgres://midas@127.0.0.1:$port/postgres"
+  # What the journal's stop/start test runs, with `stop` or `start` after it.
+  export MIDAS_TEST_POSTGRES_CTL="${as_owner[*]} $bin/pg_ctl -D $PG_DIR/data -l $PG_DIR/server.log -w -t 60 -o '-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c max_connections=200' -m fast"
   echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 

@@ -301,6 +301,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         use crate::journaled;
         let env = self.inner.config.env.as_str();
         let intent = journaled::intent(request, player, self.inner.config.env, order_id);
+        let journal_key = intent.order_id.as_str();
         // An order resumed after a crash or exhausted retries may have been applied already.
         let resumed = match journal.begin(&intent).await {
             Ok(midas_journal::Begin::New) => false,
@@ -319,7 +320,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                     async move {
                         if retry {
                             // A lost count only understates attempts; the call goes on.
-                            if let Err(error) = journal.attempt(env, order_id).await {
+                            if let Err(error) = journal.attempt(env, journal_key).await {
                                 tracing::warn!(api = R::API, %error, "the journal did not count an attempt");
                             }
                         }
@@ -335,9 +336,9 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         // pending, and the reconciler establishes it from Midas: it need not wait for the sync.
         let recorded = match outcome.state() {
             midas_journal::State::Applied | midas_journal::State::Unknown => {
-                journal.record_soon(env, order_id, &outcome).await
+                journal.record_soon(env, journal_key, &outcome).await
             }
-            _ => journal.record(env, order_id, &outcome).await.map(drop),
+            _ => journal.record(env, journal_key, &outcome).await.map(drop),
         };
         match (recorded, result) {
             (Ok(_), result) => result.map(|(response, _)| response),

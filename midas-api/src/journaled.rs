@@ -7,7 +7,18 @@ use midas_journal::{Entry, Intent, JournalError, Outcome, State};
 
 use crate::player::Player;
 
-/// The write-ahead intent of `request` for `player` in `env`.
+/// The journal's key of a call whose order id is `order_id`: the order id itself, except for
+/// Midas 1.0 `cancelpay`, whose `bill_no` is the pay's: its key is `{bill_no}#cancelpay`, so
+/// that cancelling a journaled pay is not taken for reusing its id.
+pub(crate) fn journal_key<R: MidasRequest>(order_id: &str) -> String {
+    if R::SCHEME == midas_core::Scheme::V1 && R::API == "cancelpay" {
+        format!("{order_id}#cancelpay")
+    } else {
+        order_id.to_owned()
+    }
+}
+
+/// The write-ahead intent of `request` for `player` in `env`, under [`journal_key`].
 pub(crate) fn intent<R: MidasRequest>(request: &R, player: &Player, env: Env, order_id: &str) -> Intent {
     let mut fields = Vec::with_capacity(128);
     let mut object = JsonObject::new(&mut fields);
@@ -15,7 +26,7 @@ pub(crate) fn intent<R: MidasRequest>(request: &R, player: &Player, env: Env, or
     object.finish();
     Intent {
         env: env.as_str().to_owned(),
-        order_id: order_id.to_owned(),
+        order_id: journal_key::<R>(order_id),
         api: R::API.to_owned(),
         generation: R::SCHEME.as_str().to_owned(),
         openid: player.openid().to_owned(),

@@ -50,6 +50,8 @@ mod checks;
 mod client;
 mod clock;
 mod config;
+#[cfg(feature = "journal")]
+mod counters;
 #[cfg(feature = "redis")]
 mod fleet;
 mod generations;
@@ -70,6 +72,8 @@ pub use auth::{AppCredentials, ClassicTokenSource, Session, Sessions, StableToke
 pub use client::{Client, DryRun};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
+#[cfg(feature = "journal")]
+pub use counters::{CounterCheck, Counters};
 #[cfg(feature = "redis")]
 pub use fleet::{Fleet, FleetError, FleetOptions, FleetSessions, FleetTokenSource, RedisFailure};
 pub use generations::{V2, Xpay};

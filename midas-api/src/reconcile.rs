@@ -10,6 +10,7 @@ use midas_core::{ApiErrorKind, Error, MidasRequest, Scheme, Transport};
 use midas_journal::{Entry, Journal, JournalError, Outcome, State};
 
 use crate::client::Client;
+use crate::counters::{CounterCheck, Counters, journal_movement};
 use crate::player::Player;
 use crate::token::TokenSource;
 use crate::{v1, v2, xpay};
@@ -237,6 +238,31 @@ impl<T: Transport, K: TokenSource> Reconciler<T, K> {
         }
     }
 
+    /// Checks `player`'s counters against the journal: getbalance now, against `baseline`
+    /// (the counters when journaling began) moved by every applied entry of the player in its
+    /// zone. A check that does not agree names a call that moved coins outside the journal,
+    /// or an entry recorded wrongly; run it when no entry of the player is open.
+    pub async fn check_counters(&self, player: &Player, baseline: Counters) -> Result<CounterCheck, Error> {
+        let env = self.client.config().env().as_str();
+        let balance = self.client.get_balance(player).await?;
+        let entries = self
+            .journal
+            .entries_for(env, player.openid(), player.zone_id())
+            .await
+            .map_err(|error| crate::journaled::refusal("getbalance", player.openid(), &error))?;
+        let (journal_presented, journal_spent) = journal_movement(&entries);
+        let open_entries = entries.iter().filter(|entry| !entry.state.is_decided()).count();
+        Ok(CounterCheck {
+            openid: player.openid().to_owned(),
+            zone_id: player.zone_id().to_owned(),
+            baseline,
+            journal_presented,
+            journal_spent,
+            actual: Counters::of(&balance),
+            open_entries,
+        })
+    }
+
     /// Midas 1.0: the identical request again, inside the 48-hour window, through the
     /// journaled call (which records what it comes to).
     async fn redrive_v1(&self, entry: &Entry, player: &Player) -> Result<State, JournalError> {
@@ -263,27 +289,65 @@ impl<T: Transport, K: TokenSource> Reconciler<T, K> {
             v1::Present::API => self.send_again::<v1::Present>(player, fields).await,
             other => Err(format!("no Midas 1.0 money API is called `{other}`")),
         };
-        if let Err(reason) = sent {
-            let outcome = Outcome::NeedsAttention { reason };
-            self.journal.record(&intent.env, &intent.order_id, &outcome).await?;
-            return Ok(State::NeedsAttention);
+        match sent {
+            Err(reason) => {
+                let outcome = Outcome::NeedsAttention { reason };
+                self.journal.record(&intent.env, &intent.order_id, &outcome).await?;
+                return Ok(State::NeedsAttention);
+            }
+            // Midas 1.0 answers a bill_no it applied with that outcome again: a definite
+            // refusal of the same bill_no, once no attempt is in flight any more (the grace
+            // period), proves the order was never applied.
+            Ok(Some(refusal)) => {
+                let outcome = Outcome::Refused {
+                    errcode: Some(refusal.errcode()),
+                    answer: None,
+                    reason: refusal.errmsg().to_owned(),
+                };
+                self.journal.record(&intent.env, &intent.order_id, &outcome).await?;
+            }
+            Ok(None) => {}
         }
         let after = self.journal.get(&intent.env, &intent.order_id).await?;
         Ok(after.map_or(entry.state, |entry| entry.state))
     }
 
     /// Sends the recorded request of type `R` again; `Err` when the record cannot be read as
-    /// one. What the call comes to is the journal's to record.
-    async fn send_again<R>(&self, player: &Player, fields: &str) -> Result<(), String>
+    /// one. What the call comes to is the journal's to record; a definite refusal of the resent
+    /// request (which the call reports as unresolved, not knowing that no attempt is in flight
+    /// any more) is returned.
+    async fn send_again<R>(
+        &self,
+        player: &Player,
+        fields: &str,
+    ) -> Result<Option<midas_core::ApiError>, String>
     where
         R: MidasRequest + Sync + serde::de::DeserializeOwned,
     {
         let request: R =
             serde_json::from_str(fields).map_err(|error| format!("unreadable recorded fields: {error}"))?;
-        if let Err(error) = self.client.call(player, &request).await {
-            tracing::debug!(api = R::API, %error, "a reconciled call failed");
+        match self.client.call(player, &request).await {
+            Ok(_) => Ok(None),
+            Err(Error::Unresolved { last, .. }) => match *last {
+                // Only refusals Midas gives after looking the order up; a refused signature,
+                // token or rate says nothing about the bill_no.
+                Error::Api(api)
+                    if matches!(
+                        api.kind(),
+                        ApiErrorKind::InsufficientBalance
+                            | ApiErrorKind::OrderNotFound
+                            | ApiErrorKind::InvalidParameter
+                    ) =>
+                {
+                    Ok(Some(api))
+                }
+                _ => Ok(None),
+            },
+            Err(error) => {
+                tracing::debug!(api = R::API, %error, "a reconciled call failed");
+                Ok(None)
+            }
         }
-        Ok(())
     }
 
     /// Midas 2.0: `queryorderinfo` among the player's orders. `None`: no answer, stays open.

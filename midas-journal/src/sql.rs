@@ -421,6 +421,26 @@ pub(crate) async fn get(
     row.as_ref().map(entry).transpose()
 }
 
+/// The entries of one player in one zone, oldest first.
+pub(crate) async fn entries_for(
+    conn: &mut AnyConnection,
+    env: &str,
+    openid: &str,
+    zone_id: &str,
+) -> Result<Vec<Entry>, JournalError> {
+    let query = format!(
+        "SELECT {COLUMNS} FROM midas_journal WHERE env = $1 AND openid = $2 AND zone_id = $3 ORDER BY created_ms, order_id"
+    );
+    let rows = sqlx::query(&query)
+        .bind(env)
+        .bind(openid)
+        .bind(zone_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(database)?;
+    rows.iter().map(entry).collect()
+}
+
 /// Every entry, or those in `state`, oldest first.
 pub(crate) async fn list(conn: &mut AnyConnection, state: Option<State>) -> Result<Vec<Entry>, JournalError> {
     let rows = match state {

@@ -413,6 +413,21 @@ impl Journal {
         }
     }
 
+    /// The entries of one player in one zone, oldest first: what the journal says moved
+    /// their coins.
+    pub async fn entries_for(
+        &self,
+        env: &str,
+        openid: &str,
+        zone_id: &str,
+    ) -> Result<Vec<Entry>, JournalError> {
+        let op = Op::Player { env: env.to_owned(), openid: openid.to_owned(), zone_id: zone_id.to_owned() };
+        match self.run(op).await? {
+            Done::Entries(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
     fn new_lease(&self) -> Lease {
         let now = now_ms();
         let lease_ms = i64::try_from(self.inner.lease.as_millis()).unwrap_or(i64::MAX);
@@ -456,6 +471,7 @@ enum Op {
     LeaseDue { due: Due, lease: Lease },
     Get { env: String, order_id: String },
     List { state: Option<State> },
+    Player { env: String, openid: String, zone_id: String },
 }
 
 /// What an operation returns.
@@ -477,7 +493,7 @@ impl Op {
             | Self::Settle { env, order_id, .. }
             | Self::Release { env, order_id, .. }
             | Self::Get { env, order_id } => Some((env.as_str(), order_id.as_str())),
-            Self::LeaseDue { .. } | Self::List { .. } => None,
+            Self::LeaseDue { .. } | Self::List { .. } | Self::Player { .. } => None,
         }
     }
 }
@@ -517,6 +533,9 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
         Op::LeaseDue { due, lease } => Done::Entries(sql::lease_due(conn, dialect, due, lease).await?),
         Op::Get { env, order_id } => Done::Entry(sql::get(conn, env, order_id).await?.map(Box::new)),
         Op::List { state } => Done::Entries(sql::list(conn, *state).await?),
+        Op::Player { env, openid, zone_id } => {
+            Done::Entries(sql::entries_for(conn, env, openid, zone_id).await?)
+        }
     })
 }
 

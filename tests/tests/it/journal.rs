@@ -554,3 +554,127 @@ async fn journal_fleet_test_on_postgres_three_workers_two_reconcilers() {
     assert_eq!(seen.len(), after.applied, "every applied order was settled once");
     assert_eq!(journal.entries(Some(State::Settled)).await.expect("read").len(), after.applied);
 }
+
+#[tokio::test]
+async fn journal_cancelling_a_journaled_pay_is_not_taken_for_reusing_its_id() {
+    let emulator = Emulator::start().await.expect("emulator");
+    emulator.add_player("player-1", SessionKey::new("session-key-1").expect("key"), 100);
+    let journal = Journal::in_memory().await.expect("journal");
+    let client = journaled(&emulator, journal.clone()).await;
+    let player = Player::new("player-1");
+    let pay = midas_api::Pay { amt: 30, bill_no: "pay-0001".into(), pay_item: None, app_remark: None };
+    client.pay(&player, pay).await.expect("pay");
+    let cancel = midas_api::CancelPay { bill_no: "pay-0001".into(), pay_item: None };
+    client.cancel_pay(&player, cancel).await.expect("cancel");
+    assert_eq!(emulator.balance(Env::Sandbox, "player-1").map(|b| b.balance), Some(100));
+    let entry = journal.get("sandbox", "pay-0001#cancelpay").await.expect("read").expect("recorded");
+    assert_eq!((entry.state, entry.intent.api.as_str()), (State::Applied, "cancelpay"));
+}
+
+#[tokio::test]
+async fn journal_counters_move_by_what_the_journal_applied_and_a_call_outside_it_shows() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let key = SessionKey::new("session-key-1").expect("key");
+    emulator.add_player("player-1", key.clone(), 1_000);
+    let journal = Journal::in_memory().await.expect("journal");
+    let client = journaled(&emulator, journal.clone()).await;
+    let player = Player::new("player-1").with_session_key(key);
+    let baseline = midas_api::Counters::of(&client.get_balance(&player).await.expect("balance"));
+    let mut seed = 3;
+    for n in 0..60 {
+        let amount = i64::try_from(splitmix(&mut seed) % 20 + 1).expect("small");
+        let bill_no = format!("order-{n:04}");
+        match n % 4 {
+            0 => drop(
+                client.present(&player, Present { bill_no, present_counts: amount }).await.expect("present"),
+            ),
+            1 => drop(client.call(&player, &v2::Present { amount, bill_no }).await.expect("v2 present")),
+            2 => {
+                let pay = midas_api::Pay {
+                    amt: amount,
+                    bill_no: bill_no.clone(),
+                    pay_item: None,
+                    app_remark: None,
+                };
+                client.pay(&player, pay).await.expect("pay");
+                if n % 8 == 2 {
+                    client
+                        .cancel_pay(&player, midas_api::CancelPay { bill_no, pay_item: None })
+                        .await
+                        .expect("cancel");
+                }
+            }
+            _ => {
+                let pay = v2::Pay { amount, bill_no, payitem: None, remark: None };
+                client.call(&player, &pay).await.expect("v2 pay");
+            }
+        }
+    }
+    let reconciler = Reconciler::new(client.clone()).expect("journal");
+    let check = reconciler.check_counters(&player, baseline).await.expect("check");
+    assert!(check.agrees(), "{check:?}");
+    assert!(check.journal_presented > 0 && check.journal_spent > 0, "{check:?}");
+
+    // A gift that bypasses the journal shows as a disagreement of exactly its amount.
+    let unjournaled = {
+        let config = emulator_config(&emulator, Env::Sandbox).build().expect("config");
+        Client::new(config, StaticToken::new(emulator.access_token())).expect("client")
+    };
+    unjournaled
+        .present(&player, Present { bill_no: "outside-0001".into(), present_counts: 7 })
+        .await
+        .expect("present");
+    let check = reconciler.check_counters(&player, baseline).await.expect("check");
+    assert!(!check.agrees());
+    let moved = i128::from(check.actual.present_sum - check.baseline.present_sum);
+    assert_eq!(moved - check.journal_presented, 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journal_postgres_stopped_mid_run_refuses_to_send_and_loses_no_entry() {
+    let Some(url) = postgres_url() else { return };
+    let Some(pg_ctl) = std::env::var_os("MIDAS_TEST_POSTGRES_CTL") else {
+        assert!(
+            std::env::var_os("MIDAS_REQUIRE_SERVICES").is_none(),
+            "MIDAS_TEST_POSTGRES_CTL (the command that stops and starts the test cluster) is not set"
+        );
+        println!("skipped: set MIDAS_TEST_POSTGRES_CTL to run the stop/start test");
+        return;
+    };
+    let control = |action: &str| {
+        let status =
+            Command::new("bash").arg("-c").arg(format!("{} {action}", pg_ctl.to_string_lossy())).status();
+        assert!(status.expect("pg_ctl").success(), "pg_ctl {action}");
+    };
+    let emulator = Emulator::start().await.expect("emulator");
+    emulator.add_player("pg-player", SessionKey::new("session-key-1").expect("key"), 100);
+    let journal = Journal::postgres(&url).await.expect("journal");
+    let client = journaled(&emulator, journal.clone()).await;
+    let player = Player::new("pg-player");
+    let gift = |n: u32| Present { bill_no: format!("pg-stop-{}-{n}", std::process::id()), present_counts: 1 };
+    client.present(&player, gift(1)).await.expect("first gift");
+
+    control("stop");
+    let sent = emulator.requests();
+    let refused = client.present(&player, gift(2)).await;
+    assert!(
+        matches!(&refused, Err(Error::Journal(f)) if f.kind() == JournalFailureKind::Unavailable),
+        "{refused:?}"
+    );
+    assert_eq!(emulator.requests(), sent, "a call that cannot be journaled is not sent");
+    control("start");
+
+    let mut recovered = None;
+    for _ in 0..50 {
+        match client.present(&player, gift(3)).await {
+            Ok(answer) => {
+                recovered = Some(answer.balance);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    assert_eq!(recovered, Some(102), "the journal is back and the first gift's entry is kept");
+    let first = journal.get("sandbox", &gift(1).bill_no).await.expect("read").expect("kept");
+    assert_eq!(first.state, State::Applied);
+}

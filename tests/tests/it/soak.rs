@@ -230,6 +230,16 @@ async fn calls_left_ambiguous_are_reconciled_from_the_books() {
     assert!(summary.ambiguous_not_applied > 0, "some ambiguous calls were not applied");
 }
 
+/// The same, with a journal: every call the retries left open is resolved by the journal's
+/// reconciler, without the books — Midas 2.0 and xpay by lookup, Midas 1.0 by sending the same
+/// bill_no again — and afterwards each applied entry is one effect in the books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_left_ambiguous_are_resolved_by_the_journals_reconciler() {
+    let journal = midas_api::Journal::in_memory().await.expect("journal");
+    let summary = soak_with(Scenario::new(seed().wrapping_add(1), 2, 64), Some(journal)).await;
+    assert!(summary.ambiguous_applied + summary.ambiguous_not_applied > 0, "some calls were left open");
+}
+
 /// The same seed twice, with the tasks interleaving as they may: the same faults strike the
 /// same attempts of the same calls, and the books end the same. Delays are left out and the
 /// timeout is far above any answer, so no attempt depends on timing (see the module docs).
@@ -257,6 +267,12 @@ async fn one_seed_gives_one_fault_schedule() {
 /// Runs `calls_per_task` calls in each of the tasks with `attempts` attempts per call, checks
 /// the books against what the client reported, and prints the counts.
 async fn soak(scenario: Scenario) -> Summary {
+    soak_with(scenario, None).await
+}
+
+/// [`soak`], with the client journaling into `journal` when given; then the journal's
+/// reconciler resolves what the calls left open and the books are checked against it.
+async fn soak_with(scenario: Scenario, journal: Option<midas_api::Journal>) -> Summary {
     let Scenario { seed, attempts, calls_per_task, rates, timeout } = scenario;
     println!("soak seed {seed} (set MIDAS_SOAK_SEED to reproduce)");
     let mut builder = Emulator::builder().seed(seed).fault_rates(rates);
@@ -275,6 +291,10 @@ async fn soak(scenario: Scenario) -> Summary {
         .build()
         .expect("valid configuration");
     let client = Client::new(config, StaticToken::new(emulator.access_token())).expect("reqwest client");
+    let client = match &journal {
+        Some(journal) => client.with_journal(journal.clone()),
+        None => client,
+    };
 
     let started = Instant::now();
     let tasks: Vec<_> =
@@ -388,7 +408,67 @@ async fn soak(scenario: Scenario) -> Summary {
     for (kind, count) in reads {
         println!("  {kind}: {count}");
     }
+    if let Some(journal) = journal {
+        reconcile_with_the_journal(&emulator, client, &journal).await;
+    }
     Summary { calls, ambiguous_applied, ambiguous_not_applied, faults, requests, schedule, balances }
+}
+
+/// Runs the journal's reconciler (faults off) until nothing is open, then checks the books: no
+/// effect twice, and as many effects as applied entries.
+async fn reconcile_with_the_journal(
+    emulator: &Emulator,
+    client: Client<midas_api::ReqwestTransport, StaticToken>,
+    journal: &midas_api::Journal,
+) {
+    use midas_api::State;
+    emulator.set_fault_rates(FaultRates::default()).expect("no faults");
+    let open_before = journal.entries(Some(State::Unknown)).await.expect("read").len()
+        + journal.entries(Some(State::Pending)).await.expect("read").len();
+    let reconciler = midas_api::Reconciler::new(client)
+        .expect("journal")
+        .with_grace(Duration::ZERO)
+        .with_players(|entry| {
+            let index: u64 = entry.intent.openid.trim_start_matches("soak-player-").parse().ok()?;
+            Some(Player::new(entry.intent.openid.clone()).with_session_key(session_key(index)))
+        });
+    let mut reports = Vec::new();
+    for _ in 0..5 {
+        let report = reconciler.run_once().await.expect("reconcile");
+        let open = report.still_open;
+        reports.push(report);
+        if open == 0 {
+            break;
+        }
+    }
+    let still_open = journal.entries(Some(State::Unknown)).await.expect("read").len()
+        + journal.entries(Some(State::Pending)).await.expect("read").len();
+    let applied = journal.entries(Some(State::Applied)).await.expect("read").len();
+    let effects = emulator.effects();
+    let mut per_order: HashMap<(Api, String), usize> = HashMap::new();
+    for effect in &effects {
+        *per_order.entry((effect.change.api(), effect.bill_no.clone())).or_default() += 1;
+    }
+    println!(
+        "journal: {open_before} entries left open by the calls; reconciler: {reports:?}; \
+         {applied} applied entries, {} effects in the books, {still_open} still open",
+        effects.len()
+    );
+    let open: Vec<_> = journal
+        .entries(Some(State::Unknown))
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|entry| {
+            format!(
+                "{} {} {}: {:?}",
+                entry.intent.generation, entry.intent.api, entry.intent.order_id, entry.reason
+            )
+        })
+        .collect();
+    assert_eq!(still_open, 0, "the reconciler resolved every open entry: {open:#?}");
+    assert!(per_order.values().all(|count| *count == 1), "an effect applied twice");
+    assert_eq!(applied, effects.len(), "each applied entry is one effect in the books");
 }
 
 /// FNV-1a over the lines: a short fingerprint of a fault schedule, to compare runs by.
