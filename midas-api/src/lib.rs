@@ -58,6 +58,8 @@ mod generations;
 #[cfg(feature = "journal")]
 mod journaled;
 mod player;
+#[cfg(all(feature = "push", feature = "journal"))]
+mod push_inbox;
 #[cfg(feature = "journal")]
 mod reconcile;
 mod retry;
@@ -94,6 +96,8 @@ pub use midas_journal::{
 #[cfg(feature = "push")]
 pub use midas_push as push;
 pub use player::Player;
+#[cfg(all(feature = "push", feature = "journal"))]
+pub use push_inbox::JournalInbox;
 #[cfg(feature = "journal")]
 pub use reconcile::{ReconcileReport, Reconciler};
 pub use retry::RetryPolicy;

@@ -200,3 +200,15 @@ pub enum Begin {
     /// The same order, already decided: return its outcome, send nothing.
     Decided(Box<Entry>),
 }
+
+/// What [`Journal::inbox_claim`](crate::Journal::inbox_claim) found for a pushed event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InboxClaim {
+    /// Nobody handled it yet: it is claimed for this journal; run the handler.
+    First,
+    /// A handler completed it: answer the push with this answer again, run nothing.
+    Done(String),
+    /// Another claim's handler is running now.
+    InProgress,
+}

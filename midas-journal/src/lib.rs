@@ -21,7 +21,7 @@ mod order_id;
 mod sql;
 mod store;
 
-pub use entry::{Begin, Entry, Intent, Outcome, State};
+pub use entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
 pub use error::JournalError;
 pub use order_id::OrderIds;
 pub use store::{Durability, Journal, SqliteSettings};

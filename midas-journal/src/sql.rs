@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::JournalError;
-use crate::entry::{Begin, Entry, Intent, Outcome, State};
+use crate::entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
 
 /// What differs between the two databases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -456,4 +456,82 @@ pub(crate) async fn list(conn: &mut AnyConnection, state: Option<State>) -> Resu
     }
     .map_err(database)?;
     rows.iter().map(entry).collect()
+}
+
+/// Claims a pushed event: new, done, held by a live lease, or a lapsed claim taken over.
+pub(crate) async fn inbox_claim(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    key: &str,
+    lease: &Lease,
+) -> Result<InboxClaim, JournalError> {
+    let inserted = sqlx::query(
+        "INSERT INTO midas_inbox (event_key, state, lease_owner, lease_until_ms, created_ms, updated_ms) \
+         VALUES ($1, 'claimed', $2, $3, $4, $4) ON CONFLICT (event_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(&lease.owner)
+    .bind(lease.until_ms)
+    .bind(lease.now_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(InboxClaim::First);
+    }
+    let query = format!(
+        "SELECT state, answer, lease_until_ms FROM midas_inbox WHERE event_key = $1{}",
+        dialect.for_update()
+    );
+    let row = sqlx::query(&query).bind(key).fetch_one(&mut *conn).await.map_err(database)?;
+    let state: String = row.try_get("state").map_err(database)?;
+    if state == "done" {
+        let answer: Option<String> = row.try_get("answer").map_err(database)?;
+        return Ok(InboxClaim::Done(answer.unwrap_or_default()));
+    }
+    let until: Option<i64> = row.try_get("lease_until_ms").map_err(database)?;
+    if until.is_some_and(|until| until > lease.now_ms) {
+        return Ok(InboxClaim::InProgress);
+    }
+    sqlx::query(
+        "UPDATE midas_inbox SET lease_owner = $1, lease_until_ms = $2, updated_ms = $3 WHERE event_key = $4",
+    )
+    .bind(&lease.owner)
+    .bind(lease.until_ms)
+    .bind(lease.now_ms)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(InboxClaim::First)
+}
+
+/// Marks a claimed event done with its answer; `false` when it was done already.
+pub(crate) async fn inbox_complete(
+    conn: &mut AnyConnection,
+    key: &str,
+    answer: &str,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "UPDATE midas_inbox SET state = 'done', answer = $1, lease_owner = NULL, lease_until_ms = NULL, \
+         updated_ms = $2 WHERE event_key = $3 AND state = 'claimed'",
+    )
+    .bind(answer)
+    .bind(now_ms)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Drops a claim, so the next push of the event runs its handler.
+pub(crate) async fn inbox_abandon(conn: &mut AnyConnection, key: &str) -> Result<(), JournalError> {
+    sqlx::query("DELETE FROM midas_inbox WHERE event_key = $1 AND state = 'claimed'")
+        .bind(key)
+        .execute(&mut *conn)
+        .await
+        .map_err(database)?;
+    Ok(())
 }

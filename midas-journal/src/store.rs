@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::JournalError;
-use crate::entry::{Begin, Entry, Intent, Outcome, State};
+use crate::entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
 use crate::sql::{self, Dialect, Due, Lease};
 
 /// `PRAGMA application_id` of a SQLite journal ("MIDJ"): a SQLite file of another
@@ -428,6 +428,33 @@ impl Journal {
         }
     }
 
+    /// Claims the pushed event `key` for this journal's handler: [`InboxClaim::First`] (run
+    /// it, then [`Self::inbox_complete`] or [`Self::inbox_abandon`]), [`InboxClaim::Done`] with
+    /// the answer of the run that completed it, or [`InboxClaim::InProgress`] while another
+    /// claim's lease ([`Self::lease`]) is live. A claim whose holder died lapses with its lease.
+    pub async fn inbox_claim(&self, key: &str) -> Result<InboxClaim, JournalError> {
+        match self.run(Op::InboxClaim { key: key.to_owned(), lease: self.new_lease() }).await? {
+            Done::Claim(claim) => Ok(claim),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Marks the claimed event `key` done with `answer` (what every repeat of the push gets).
+    /// `false` when it was done already.
+    pub async fn inbox_complete(&self, key: &str, answer: &str) -> Result<bool, JournalError> {
+        let op = Op::InboxComplete { key: key.to_owned(), answer: answer.to_owned(), now_ms: now_ms() };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Gives a claim up (the handler failed): the next push of `key` runs the handler again.
+    pub async fn inbox_abandon(&self, key: &str) -> Result<(), JournalError> {
+        self.run(Op::InboxAbandon { key: key.to_owned() }).await?;
+        Ok(())
+    }
+
     fn new_lease(&self) -> Lease {
         let now = now_ms();
         let lease_ms = i64::try_from(self.inner.lease.as_millis()).unwrap_or(i64::MAX);
@@ -472,6 +499,9 @@ enum Op {
     Get { env: String, order_id: String },
     List { state: Option<State> },
     Player { env: String, openid: String, zone_id: String },
+    InboxClaim { key: String, lease: Lease },
+    InboxComplete { key: String, answer: String, now_ms: i64 },
+    InboxAbandon { key: String },
 }
 
 /// What an operation returns.
@@ -481,6 +511,7 @@ enum Done {
     Flag(bool),
     Entry(Option<Box<Entry>>),
     Entries(Vec<Entry>),
+    Claim(InboxClaim),
 }
 
 impl Op {
@@ -493,6 +524,9 @@ impl Op {
             | Self::Settle { env, order_id, .. }
             | Self::Release { env, order_id, .. }
             | Self::Get { env, order_id } => Some((env.as_str(), order_id.as_str())),
+            Self::InboxClaim { key, .. } | Self::InboxComplete { key, .. } | Self::InboxAbandon { key } => {
+                Some(("inbox", key.as_str()))
+            }
             Self::LeaseDue { .. } | Self::List { .. } | Self::Player { .. } => None,
         }
     }
@@ -535,6 +569,14 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
         Op::List { state } => Done::Entries(sql::list(conn, *state).await?),
         Op::Player { env, openid, zone_id } => {
             Done::Entries(sql::entries_for(conn, env, openid, zone_id).await?)
+        }
+        Op::InboxClaim { key, lease } => Done::Claim(sql::inbox_claim(conn, dialect, key, lease).await?),
+        Op::InboxComplete { key, answer, now_ms } => {
+            Done::Flag(sql::inbox_complete(conn, key, answer, *now_ms).await?)
+        }
+        Op::InboxAbandon { key } => {
+            sql::inbox_abandon(conn, key).await?;
+            Done::Unit
         }
     })
 }
@@ -663,13 +705,22 @@ impl<'s> MigrationSource<'s> for Embedded {
         self,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>> {
         Box::pin(async {
-            Ok(vec![Migration::new(
-                1,
-                "journal".into(),
-                MigrationType::Simple,
-                include_str!("../migrations/0001_journal.sql").into(),
-                false,
-            )])
+            Ok(vec![
+                Migration::new(
+                    1,
+                    "journal".into(),
+                    MigrationType::Simple,
+                    include_str!("../migrations/0001_journal.sql").into(),
+                    false,
+                ),
+                Migration::new(
+                    2,
+                    "inbox".into(),
+                    MigrationType::Simple,
+                    include_str!("../migrations/0002_inbox.sql").into(),
+                    false,
+                ),
+            ])
         })
     }
 }
