@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --example quickstart
+//! cargo run --example quickstart -- --metrics   # then print the run's metrics, Prometheus format
 //! ```
 //!
 //! Without configuration it starts the local Midas server (`midas-emulator`) in-process, on a
@@ -39,7 +40,17 @@
 #[cfg(feature = "reqwest")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match session::run().await {
+    // `--metrics`: what a team's dashboard would see of this run, as a Prometheus scrape.
+    let scrape = std::env::args().skip(1).any(|arg| arg == "--metrics").then(|| {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder();
+        midas_api::describe_metrics();
+        handle
+    });
+    let outcome = session::run().await;
+    if let Some(Ok(handle)) = &scrape {
+        println!("\n# the metrics of this run (Prometheus text format)\n{}", handle.render());
+    }
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             // As a person reads it: the message, then each cause on its own line.

@@ -380,7 +380,9 @@ impl<T: Transport> StableTokenSource<T> {
             br#","force_refresh":false}"#
         });
         let url = ApiUrl::bare(&self.app.base_url, "/cgi-bin/stable_token");
-        read_token(self.transport.send(self.app.request(Method::Post, url, body)).await)
+        let fetched = read_token(self.transport.send(self.app.request(Method::Post, url, body)).await);
+        crate::metrics::token_fetched("stable", force_refresh, fetched.is_ok());
+        fetched
     }
 }
 
@@ -476,7 +478,9 @@ impl<T: Transport> ClassicTokenSource<T> {
         let mut url = ApiUrl::bare(&self.app.base_url, "/cgi-bin/token");
         url.query("grant_type", "client_credential").query("appid", &self.app.appid);
         url.secret_query("secret", self.app.secret.expose_secret());
-        read_token(self.transport.send(self.app.request(Method::Get, url, Vec::new())).await)
+        let fetched = read_token(self.transport.send(self.app.request(Method::Get, url, Vec::new())).await);
+        crate::metrics::token_fetched("classic", false, fetched.is_ok());
+        fetched
     }
 }
 

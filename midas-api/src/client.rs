@@ -271,6 +271,25 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         player: &Player,
         request: &R,
     ) -> Result<R::Response, Error> {
+        use tracing::Instrument as _;
+        let started = Instant::now();
+        let span = tracing::debug_span!(
+            "midas_call",
+            api = R::API,
+            generation = R::SCHEME.as_str(),
+            order_id = request.order_id().unwrap_or_default()
+        );
+        let result = self.call_unmeasured(player, request).instrument(span).await;
+        crate::metrics::call_finished(R::API, R::SCHEME, self.inner.config.env, &result, started.elapsed());
+        result
+    }
+
+    /// [`Self::call`] without its metrics and span.
+    async fn call_unmeasured<R: MidasRequest + Sync>(
+        &self,
+        player: &Player,
+        request: &R,
+    ) -> Result<R::Response, Error> {
         let app_key = self.inner.config.key(R::SCHEME)?;
         // Refuse bad input before anything leaves the process, a token fetch included.
         validate(request, &self.context(player, app_key, None, 0))?;
@@ -280,6 +299,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         }
         self.drive(
             R::API,
+            R::SCHEME,
             request.order_id(),
             false,
             |token, remaining| async move { self.attempt(player, request, app_key, &token, remaining).await },
@@ -313,6 +333,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         let result = self
             .drive(
                 R::API,
+                R::SCHEME,
                 Some(order_id),
                 resumed,
                 |token, remaining| {
@@ -394,6 +415,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     async fn drive<Response, Attempt, LookUp>(
         &self,
         api: &'static str,
+        scheme: Scheme,
         key: Option<&str>,
         resumed: bool,
         attempt: impl Fn(AccessToken, Duration) -> Attempt,
@@ -420,10 +442,14 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         };
         loop {
             attempts += 1;
-            let error = match attempt(token.clone(), remaining()).await {
+            crate::metrics::attempt_sent(api, scheme);
+            let span = tracing::debug_span!("midas_attempt", attempt = attempts);
+            let error = match tracing::Instrument::instrument(attempt(token.clone(), remaining()), span).await
+            {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
+            crate::metrics::attempt_failed(api, scheme, &error);
             if let Some(key) = key.filter(|_| may_have_applied && retry::means_already_done(&error)) {
                 return Err(match look_up(token.clone(), remaining()).await {
                     Ok(None | Some(true)) => Error::AlreadyProcessed { api, bill_no: key.to_owned() },
@@ -438,6 +464,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             tracing::debug!(api, attempt = attempts, %error, ?decision, "midas attempt failed");
             match decision {
                 Decision::RefreshToken => {
+                    crate::metrics::retried(api, scheme, "token_refresh");
                     match within(remaining(), self.inner.tokens.refresh(&token)).await {
                         Ok(fresh) => {
                             token = fresh;
@@ -459,6 +486,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                     if attempts >= policy.max_attempts() || out_of_time {
                         return Err(give_up(error, may_have_applied));
                     }
+                    crate::metrics::retried(api, scheme, "retry");
                     tokio::time::sleep(pause).await;
                 }
                 Decision::Stop => return Err(give_up(error, may_have_applied)),

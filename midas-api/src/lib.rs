@@ -57,6 +57,7 @@ mod fleet;
 mod generations;
 #[cfg(feature = "journal")]
 mod journaled;
+pub mod metrics;
 mod player;
 #[cfg(all(feature = "push", feature = "journal"))]
 mod push_inbox;
@@ -79,6 +80,7 @@ pub use counters::{CounterCheck, Counters};
 #[cfg(feature = "redis")]
 pub use fleet::{Fleet, FleetError, FleetOptions, FleetSessions, FleetTokenSource, RedisFailure};
 pub use generations::{V2, Xpay};
+pub use metrics::describe_metrics;
 pub use midas_core::{
     AccessToken, ApiError, ApiErrorKind, ApiUrl, AppKey, AppSecret, CallContext, DecodeError, Env, Error,
     Hex64, HttpRequest, HttpResponse, JournalFailure, JournalFailureKind, MaskedSigned, Method, MidasRequest,

@@ -208,6 +208,9 @@ impl<T: Transport, K: TokenSource> Reconciler<T, K> {
                 }
             }
         }
+        let open_after = self.journal.entries(Some(State::Pending)).await?.len()
+            + self.journal.entries(Some(State::Unknown)).await?.len();
+        crate::metrics::reconciled(&report, open_after);
         Ok(report)
     }
 

@@ -81,6 +81,11 @@ pub use open::Opener;
 pub use push::Push;
 pub use query::PushQuery;
 pub use receiver::{Handler, HandlerError, Receiver, Refusal, Refused};
+
+/// The names of what a [`Receiver`] reports through the `metrics` facade.
+pub mod metric_names {
+    pub use crate::receiver::{HANDLER_SECONDS, RECEIVED};
+}
 pub use reply::{Answer, AnswerDecodeError, FAILURE_ERRCODE, IosRefundDecision, RefundAdvice, Reply};
 pub use seal::{Seal, SealedPush};
 pub use secret::{EncodingAesKey, Token};

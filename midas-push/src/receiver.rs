@@ -226,11 +226,17 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
     pub async fn receive(&self, query: &str, body: &[u8]) -> Result<Reply, Refused> {
         let push = match self.opener.open_raw(query, body) {
             Ok(push) => push,
-            Err(err) => return Err(Refused { reply: Reply::refused(&err), reason: err.into() }),
+            Err(err) => {
+                // A push whose signature or AppID does not check out did not come from WeChat.
+                let forged = matches!(err, PushError::BadSignature(_) | PushError::AppIdMismatch);
+                received(if forged { "forged" } else { "refused" });
+                return Err(Refused { reply: Reply::refused(&err), reason: err.into() });
+            }
         };
         match self.handle(&push).await {
             Ok(reply) => Ok(reply),
             Err(reason) => {
+                received(if matches!(reason, Refusal::InProgress) { "in_progress" } else { "failed" });
                 self.opener.forget(&push);
                 let reply = Reply::failure(push.family(), push.format(), &failure_message(&reason));
                 Err(Refused { reason, reply })
@@ -242,22 +248,29 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
         let config = self.opener.config();
         let now = self.opener.clock().now();
         if push.is_mock() && !self.deliver_mocks {
+            received("mock");
             return Ok(Reply::for_answer(push, &Answer::Success, config, now)?);
         }
         let key = push.event_key();
         match self.inbox.claim(&key).await? {
-            Claim::Done(answer) => return Ok(Reply::for_answer(push, &answer, config, now)?),
+            Claim::Done(answer) => {
+                received("duplicate");
+                return Ok(Reply::for_answer(push, &answer, config, now)?);
+            }
             Claim::InProgress => return Err(Refusal::InProgress),
             Claim::First => {}
         }
+        let started = std::time::Instant::now();
         let outcome = match tokio::time::timeout(self.budget, self.handler.handle(push)).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(err)) => Err(Refusal::Handler(err)),
             Err(_) => Err(Refusal::Timeout(self.budget)),
         };
+        metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
         match outcome {
             Ok(answer) => {
                 self.inbox.complete(&key, &answer).await?;
+                received("handled");
                 Ok(Reply::for_answer(push, &answer, config, now)?)
             }
             Err(reason) => {
@@ -267,6 +280,18 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
             }
         }
     }
+}
+
+/// Pushes received, by `result`: `handled` (the handler ran and succeeded), `duplicate` (a
+/// repeat answered from the inbox), `mock`, `in_progress`, `failed` (the handler failed or
+/// timed out), `forged` (a signature or AppID that does not check out), `refused` (malformed,
+/// stale, replayed, too large).
+pub const RECEIVED: &str = "midas_push_received_total";
+/// Seconds the handler took, per run.
+pub const HANDLER_SECONDS: &str = "midas_push_handler_seconds";
+
+fn received(result: &'static str) {
+    metrics::counter!(RECEIVED, "result" => result).increment(1);
 }
 
 /// `ErrMsg` of a failure reply: the handler's own message, or the reason.
