@@ -279,24 +279,40 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             generation = R::SCHEME.as_str(),
             order_id = request.order_id().unwrap_or_default()
         );
-        let result = self.call_unmeasured(player, request).instrument(span).await;
+        let result = self.call_unmeasured(player, request, false).instrument(span).await;
         crate::metrics::call_finished(R::API, R::SCHEME, self.inner.config.env, &result, started.elapsed());
         result
     }
 
-    /// [`Self::call`] without its metrics and span.
+    /// [`Self::call`] of a journal entry the caller (a reconciler) leased: its own lease does
+    /// not hold the call back.
+    #[cfg(feature = "journal")]
+    pub(crate) async fn call_leased<R: MidasRequest + Sync>(
+        &self,
+        player: &Player,
+        request: &R,
+    ) -> Result<R::Response, Error> {
+        let started = Instant::now();
+        let result = self.call_unmeasured(player, request, true).await;
+        crate::metrics::call_finished(R::API, R::SCHEME, self.inner.config.env, &result, started.elapsed());
+        result
+    }
+
+    /// [`Self::call`] without its metrics and span; `leased`: see `call_leased`.
     async fn call_unmeasured<R: MidasRequest + Sync>(
         &self,
         player: &Player,
         request: &R,
+        leased: bool,
     ) -> Result<R::Response, Error> {
         let app_key = self.inner.config.key(R::SCHEME)?;
         // Refuse bad input before anything leaves the process, a token fetch included.
         validate(request, &self.context(player, app_key, None, 0))?;
         #[cfg(feature = "journal")]
         if let (Some(journal), Some(order_id)) = (self.journal.as_ref(), request.order_id()) {
-            return self.call_journaled(journal, player, request, app_key, order_id).await;
+            return self.call_journaled(journal, player, request, app_key, order_id, leased).await;
         }
+        let _ = leased;
         self.drive(
             R::API,
             R::SCHEME,
@@ -317,13 +333,15 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         request: &R,
         app_key: &AppKey,
         order_id: &str,
+        leased: bool,
     ) -> Result<R::Response, Error> {
         use crate::journaled;
         let env = self.inner.config.env.as_str();
         let intent = journaled::intent(request, player, self.inner.config.env, order_id);
         let journal_key = intent.order_id.as_str();
         // An order resumed after a crash or exhausted retries may have been applied already.
-        let resumed = match journal.begin(&intent).await {
+        let begun = if leased { journal.begin_leased(&intent).await } else { journal.begin(&intent).await };
+        let resumed = match begun {
             Ok(midas_journal::Begin::New) => false,
             Ok(midas_journal::Begin::Decided(entry)) => return journaled::replay::<R>(&entry),
             Ok(_) => true,

@@ -329,7 +329,7 @@ impl<T: Transport, K: TokenSource> Reconciler<T, K> {
     {
         let request: R =
             serde_json::from_str(fields).map_err(|error| format!("unreadable recorded fields: {error}"))?;
-        match self.client.call(player, &request).await {
+        match self.client.call_leased(player, &request).await {
             Ok(_) => Ok(None),
             Err(Error::Unresolved { last, .. }) => match *last {
                 // Only refusals Midas gives after looking the order up; a refused signature,

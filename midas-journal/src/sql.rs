@@ -94,6 +94,7 @@ pub(crate) async fn begin(
     intent: &Intent,
     fingerprint: &str,
     lease: &Lease,
+    own_lease: bool,
 ) -> Result<Begin, JournalError> {
     let inserted = sqlx::query(
         "INSERT INTO midas_journal (env, order_id, api, generation, openid, zone_id, amount, fields, \
@@ -145,9 +146,12 @@ pub(crate) async fn begin(
     }
     let holder: Option<String> = row.try_get("lease_owner").map_err(database)?;
     let until: Option<i64> = row.try_get("lease_until_ms").map_err(database)?;
-    let held_by_another =
-        holder.is_some_and(|holder| holder != lease.owner) && until.is_some_and(|until| until > lease.now_ms);
-    if held_by_another {
+    // A live lease holds the order, whoever holds it — two calls of one order in one process
+    // are no more sent at once than two in two processes — unless the caller is the lease's
+    // own holder driving it on (a reconciler re-sending an entry it leased).
+    let mine = own_lease && holder.as_deref() == Some(lease.owner.as_str());
+    let held = holder.is_some() && until.is_some_and(|until| until > lease.now_ms) && !mine;
+    if held {
         return Err(JournalError::InProgress { order_id: intent.order_id.clone() });
     }
     sqlx::query(

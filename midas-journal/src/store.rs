@@ -288,15 +288,27 @@ impl Journal {
     ///   leased to this journal: send it again with the same order id.
     /// - The same order decided — [`Begin::Decided`]: return its outcome, send nothing.
     /// - Another order under this id — [`JournalError::OrderIdReused`].
-    /// - The same order leased to another instance — [`JournalError::InProgress`].
+    /// - The same order leased now (another call of it, in this process or another, is being
+    ///   sent) — [`JournalError::InProgress`].
     pub async fn begin(&self, intent: &Intent) -> Result<Begin, JournalError> {
+        self.begin_with(intent, false).await
+    }
+
+    /// [`Self::begin`] of an entry this journal leased with [`Self::lease_due`]: its own live
+    /// lease does not hold it back. What a reconciler calls to drive the entry on.
+    pub async fn begin_leased(&self, intent: &Intent) -> Result<Begin, JournalError> {
+        self.begin_with(intent, true).await
+    }
+
+    async fn begin_with(&self, intent: &Intent, own_lease: bool) -> Result<Begin, JournalError> {
         if intent.order_id.is_empty() || intent.env.is_empty() {
             return Err(JournalError::Invalid {
                 what: "an intent needs its order id and environment".to_owned(),
             });
         }
         let fingerprint = intent.fingerprint();
-        match self.run(Op::Begin { intent: intent.clone(), fingerprint, lease: self.new_lease() }).await? {
+        let op = Op::Begin { intent: intent.clone(), fingerprint, lease: self.new_lease(), own_lease };
+        match self.run(op).await? {
             Done::Begin(begin) => Ok(begin),
             _ => Err(JournalError::Closed),
         }
@@ -490,7 +502,7 @@ impl Clone for Backend {
 
 /// One operation, as the SQLite writer receives it.
 enum Op {
-    Begin { intent: Intent, fingerprint: String, lease: Lease },
+    Begin { intent: Intent, fingerprint: String, lease: Lease, own_lease: bool },
     Attempt { env: String, order_id: String, now_ms: i64 },
     Record { env: String, order_id: String, outcome: Outcome, now_ms: i64 },
     Settle { env: String, order_id: String, now_ms: i64 },
@@ -549,8 +561,8 @@ fn exec<'a>(
 
 async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Result<Done, JournalError> {
     Ok(match op {
-        Op::Begin { intent, fingerprint, lease } => {
-            Done::Begin(sql::begin(conn, dialect, intent, fingerprint, lease).await?)
+        Op::Begin { intent, fingerprint, lease, own_lease } => {
+            Done::Begin(sql::begin(conn, dialect, intent, fingerprint, lease, *own_lease).await?)
         }
         Op::Attempt { env, order_id, now_ms } => {
             sql::attempt(conn, env, order_id, *now_ms).await?;
@@ -622,8 +634,8 @@ async fn run_batch(conn: &mut AnyConnection, batch: &[Job]) -> (Vec<Result<Done,
         let mut records = Vec::new();
         for (at, job) in batch.iter().enumerate() {
             match &job.op {
-                Op::Begin { intent, fingerprint, lease } => {
-                    begins.push((at, (intent, fingerprint.as_str(), lease)))
+                Op::Begin { intent, fingerprint, lease, .. } => {
+                    begins.push((at, (intent, fingerprint.as_str(), lease)));
                 }
                 Op::Record { env, order_id, outcome, now_ms } => {
                     records.push((at, (env.as_str(), order_id.as_str(), outcome, *now_ms)));

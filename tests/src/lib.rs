@@ -239,3 +239,33 @@ impl VectorKeys {
         }
     }
 }
+
+/// A fresh PostgreSQL database named `name` on the test server of `MIDAS_TEST_POSTGRES_URL`
+/// (dropped first if a previous run left it), and its URL; each test gets its own, so tests
+/// running at once never share tables. `None` (the test is skipped, and says so) without the
+/// variable, unless `MIDAS_REQUIRE_SERVICES` is set (CI), where it panics.
+pub async fn postgres_database(name: &str) -> Option<String> {
+    use sqlx::Connection as _;
+    let url = match std::env::var("MIDAS_TEST_POSTGRES_URL") {
+        Ok(url) => url,
+        Err(_) if std::env::var_os("MIDAS_REQUIRE_SERVICES").is_some() => {
+            panic!(
+                "MIDAS_TEST_POSTGRES_URL is not set but MIDAS_REQUIRE_SERVICES is: the PostgreSQL tests must run"
+            )
+        }
+        Err(_) => {
+            println!("skipped: set MIDAS_TEST_POSTGRES_URL to run the PostgreSQL tests");
+            return None;
+        }
+    };
+    assert!(name.bytes().all(|byte| byte.is_ascii_lowercase() || byte == b'_'), "a plain database name");
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("the test PostgreSQL");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create");
+    admin.close().await.expect("close");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}

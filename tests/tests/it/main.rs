@@ -16,10 +16,12 @@
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
 //! | `ui` | the compile-time spec of `#[midas_api]` (trybuild) |
 //!
-//! Two tests keep a binary of their own, because they read process-wide state that tests
-//! running beside them would disturb: `tests/alloc.rs` counts allocations with a
-//! `#[global_allocator]`, and `tests/logging.rs` captures the client's logs (tracing caches,
-//! per process, whether a log site is enabled).
+//! Four tests keep a binary of their own, because they read or change process-wide state that
+//! tests running beside them would disturb: `tests/alloc.rs` counts allocations with a
+//! `#[global_allocator]`, `tests/logging.rs` captures the client's logs (tracing caches, per
+//! process, whether a log site is enabled), `tests/metrics.rs` installs a metrics recorder, and
+//! `tests/journal_outage.rs` stops and starts the test PostgreSQL (test binaries run one after
+//! another). Each PostgreSQL test works in a database of its own.
 
 mod bad_input;
 mod client;

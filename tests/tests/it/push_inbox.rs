@@ -87,11 +87,7 @@ async fn a_repeated_push_after_a_restart_gets_the_same_answer_and_no_second_run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_sharing_postgres_run_each_event_once() {
-    let Ok(url) = std::env::var("MIDAS_TEST_POSTGRES_URL") else {
-        assert!(std::env::var_os("MIDAS_REQUIRE_SERVICES").is_none(), "MIDAS_TEST_POSTGRES_URL is not set");
-        println!("skipped: set MIDAS_TEST_POSTGRES_URL to run the PostgreSQL tests");
-        return;
-    };
+    let Some(url) = midas_tests::postgres_database("midas_push_inbox_test").await else { return };
     let runs = Arc::new(AtomicUsize::new(0));
     let a = Arc::new(receiver(Journal::postgres(&url).await.expect("journal"), &runs));
     let b = Arc::new(receiver(Journal::postgres(&url).await.expect("journal"), &runs));
