@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"
-targets=(decode token_answer verify)
+targets=(decode token_answer verify open_push)
 
 if cargo +nightly fuzz --version >/dev/null 2>&1; then
     for target in "${targets[@]}"; do
