@@ -14,6 +14,7 @@ use crate::api::Api;
 use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
 use crate::ledger::{Balance, DEFAULT_ZONE_ID, Effect};
 use crate::listen;
+use crate::pusher::{Injection, PushLog, PushReport, PushTarget};
 use crate::shared::Shared;
 use crate::tokens::TokenRequests;
 
@@ -39,6 +40,8 @@ pub struct Emulator {
     local_addr: SocketAddr,
     base_url: String,
     task: JoinHandle<()>,
+    http: reqwest::Client,
+    pushes: PushLog,
 }
 
 impl fmt::Debug for Emulator {
@@ -55,7 +58,14 @@ impl Emulator {
     /// Serves `shared` on `listener`, bound to `local_addr`, until dropped or stopped.
     pub(crate) fn serve(listener: TcpListener, local_addr: SocketAddr, shared: Arc<Shared>) -> Self {
         let task = tokio::spawn(listen::run(listener, Arc::clone(&shared)));
-        Self { shared, local_addr, base_url: format!("http://{local_addr}"), task }
+        Self {
+            shared,
+            local_addr,
+            base_url: format!("http://{local_addr}"),
+            task,
+            http: reqwest::Client::new(),
+            pushes: PushLog::default(),
+        }
     }
 
     /// `http://127.0.0.1:<port>`, the base URL for a client.
@@ -283,6 +293,35 @@ impl Emulator {
     /// order of arrival (see [`FaultRates`] on what can still vary).
     pub fn fault_log(&self) -> Vec<FaultRecord> {
         self.shared.state().faults.log().to_vec()
+    }
+
+    /// Pushes `message` to `target` as WeChat does: sealed by the target's configuration,
+    /// POSTed, and pushed again on the target's schedule until the receiver answers success
+    /// (or the schedule ends), with `injection` applied. The report (every POST and its
+    /// answer) is returned and kept in [`Self::push_log`].
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_emulator::{Emulator, Injection, PushTarget, goods_delivery_message};
+    /// # let config = midas_push::PushConfig::builder().token("AAAAA")
+    /// #     .encoding_aes_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").app_id("wx1").build()?;
+    /// let emulator = Emulator::start().await?;
+    /// let target = PushTarget::new("http://127.0.0.1:8080/push", config).speed_up(1_000);
+    /// let message = goods_delivery_message("player-1", "order-0001", "sword", 600);
+    /// let report = emulator.push(&target, &message, Injection::Duplicate).await;
+    /// assert!(report.delivered());
+    /// # Ok(()) }
+    /// ```
+    pub async fn push(&self, target: &PushTarget, message: &str, injection: Injection) -> PushReport {
+        let report = crate::pusher::push(&self.http, target, message, injection).await;
+        self.pushes.add(report.clone());
+        report
+    }
+
+    /// Every push made so far, in order, with the receivers' answers.
+    pub fn push_log(&self) -> Vec<PushReport> {
+        self.pushes.all()
     }
 
     /// How many POST requests to one of the payment APIs were read, refused ones included

@@ -11,6 +11,7 @@
 //! | `tokens`, `redirects` | token sources and sessions; redirects never followed |
 //! | `fleet` | many processes sharing one Redis: one token fetch, one forced refresh, the fleet's budget, a killed lock holder, Redis down, shared session keys |
 //! | `journal` | the journal: intents before sending, order ids never reused, replays, reconciliation, bad stores; the crash test (a worker process SIGKILLed 32 times, SQLite) and the fleet test (3 workers, 2 reconcilers, PostgreSQL), which print their counts with `--nocapture` |
+//! | `emulator_pushes` | the local server pushing to a receiver: re-pushed on the schedule until delivered, duplicates answered alike, forged pushes refused in every mode |
 //! | `push_soak` | 10,000 pushes (a quarter repeats, 6% forged) to a receiver restarted midway: each event handled once, nothing forged handled, every genuine push answered success |
 //! | `push_inbox` | payment pushes through the journal's inbox: one handler run per event across a restart (SQLite) and two instances (PostgreSQL) |
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
@@ -28,6 +29,7 @@ mod bad_input;
 mod client;
 mod emulator;
 mod emulator_generations;
+mod emulator_pushes;
 mod emulator_tokens;
 mod errors;
 mod fleet;

@@ -1,0 +1,272 @@
+//! The other direction: the local server pushes payment events to a service's receiver, as
+//! WeChat does — sealed (signed, and encrypted in safe mode), POSTed, and pushed again on the
+//! documented schedule until the receiver answers success.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use midas_push::{Format, Mode, PushConfig, Seal};
+
+/// The re-push intervals of mini-game goods deliveries (`push.md` §1): 15 s, 15 s, 30 s,
+/// 3 min, 10 min, 20 min, 30 min, 30 min, 30 min, 60 min, 3 h, 3 h, 3 h, 6 h, 6 h.
+pub const DELIVERY_SCHEDULE: [Duration; 15] = [
+    Duration::from_secs(15),
+    Duration::from_secs(15),
+    Duration::from_secs(30),
+    Duration::from_secs(180),
+    Duration::from_secs(600),
+    Duration::from_secs(1_200),
+    Duration::from_secs(1_800),
+    Duration::from_secs(1_800),
+    Duration::from_secs(1_800),
+    Duration::from_secs(3_600),
+    Duration::from_secs(10_800),
+    Duration::from_secs(10_800),
+    Duration::from_secs(10_800),
+    Duration::from_secs(21_600),
+    Duration::from_secs(21_600),
+];
+
+/// Where and how the local server pushes: the receiver's URL, the push configuration it shares
+/// with the receiver (Token, EncodingAESKey, AppID, mode), the format, and the re-push
+/// schedule with a speed-up for tests.
+///
+/// ```
+/// use std::time::Duration;
+/// use midas_emulator::PushTarget;
+/// use midas_push::{Mode, PushConfig};
+/// let config = PushConfig::builder()
+///     .token("AAAAA")
+///     .encoding_aes_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+///     .app_id("wxba5fad812f8e6fb9")
+///     .mode(Mode::Safe)
+///     .build()?;
+/// // The documented schedule, 1,000 times faster: 15 s become 15 ms.
+/// let target = PushTarget::new("http://127.0.0.1:8080/push", config).speed_up(1_000);
+/// assert_eq!(target.url(), "http://127.0.0.1:8080/push");
+/// # Ok::<(), midas_push::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PushTarget {
+    url: String,
+    config: PushConfig,
+    format: Format,
+    schedule: Vec<Duration>,
+    speed_up: u32,
+}
+
+impl PushTarget {
+    /// Pushes to `url` with `config`, as JSON, on [`DELIVERY_SCHEDULE`] in real time.
+    pub fn new(url: impl Into<String>, config: PushConfig) -> Self {
+        Self {
+            url: url.into(),
+            config,
+            format: Format::Json,
+            schedule: DELIVERY_SCHEDULE.to_vec(),
+            speed_up: 1,
+        }
+    }
+
+    /// Sets the format of the pushes' envelope; the message must be in it (the xpay and
+    /// mini-game payment events are JSON).
+    #[must_use]
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets the re-push intervals (the first push is immediate).
+    #[must_use]
+    pub fn schedule(mut self, schedule: Vec<Duration>) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// Runs the schedule `factor` times faster (at least 1).
+    #[must_use]
+    pub fn speed_up(mut self, factor: u32) -> Self {
+        self.speed_up = factor.max(1);
+        self
+    }
+
+    /// The receiver's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// What to do to a push, to test how a receiver copes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Injection {
+    /// Push it as WeChat would.
+    None,
+    /// After it is answered success, push it once more (WeChat may, and the receiver must
+    /// answer the repeat like the first).
+    Duplicate,
+    /// Push it with a signature that does not check out (only once: a forger does not retry).
+    ForgedSignature,
+}
+
+/// One POST of a push and what the receiver answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushAttempt {
+    /// The HTTP status, or 0 when no answer came.
+    pub status: u16,
+    /// The answer body (or the transport error).
+    pub body: String,
+    /// Whether the answer was success (`ErrCode` 0 / `success`).
+    pub success: bool,
+}
+
+/// Every POST of one push, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushReport {
+    /// The pushed message (plaintext).
+    pub message: String,
+    /// What was done to it.
+    pub injection: Injection,
+    /// Each POST and its answer.
+    pub attempts: Vec<PushAttempt>,
+}
+
+impl PushReport {
+    /// Whether a POST was answered success.
+    pub fn delivered(&self) -> bool {
+        self.attempts.iter().any(|attempt| attempt.success)
+    }
+}
+
+/// Pushes and what the receivers answered, shared by the emulator's clones.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PushLog(Arc<Mutex<Vec<PushReport>>>);
+
+impl PushLog {
+    pub(crate) fn add(&self, report: PushReport) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(report);
+    }
+
+    pub(crate) fn all(&self) -> Vec<PushReport> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// The goods delivery event (`xpay_goods_deliver_notify`) of a paid order, as JSON.
+///
+/// ```
+/// let message = midas_emulator::goods_delivery_message("player-1", "order-0001", "sword", 600);
+/// assert!(message.contains(r#""OutTradeNo":"order-0001""#));
+/// ```
+pub fn goods_delivery_message(openid: &str, out_trade_no: &str, product_id: &str, price: i64) -> String {
+    let now = unix_now();
+    serde_json::json!({
+        "ToUserName": "gh_local_midas",
+        "FromUserName": openid,
+        "CreateTime": now,
+        "MsgType": "event",
+        "Event": "xpay_goods_deliver_notify",
+        "OpenId": openid,
+        "OutTradeNo": out_trade_no,
+        "Env": 1,
+        "WeChatPayInfo": {"MchOrderNo": format!("mch-{out_trade_no}"), "TransactionId": format!("tx-{out_trade_no}"), "PaidTime": now},
+        "GoodsInfo": {"ProductId": product_id, "Quantity": 1, "OrigPrice": price, "ActualPrice": price, "Attach": ""},
+    })
+    .to_string()
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0))
+}
+
+/// A nonce no other push of this process uses.
+fn nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("local-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Whether an answer body says success: `{"ErrCode":0,…}` or `success`.
+fn is_success(body: &str) -> bool {
+    let body = body.trim();
+    body == "success"
+        || serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|value| value.get("ErrCode").and_then(serde_json::Value::as_i64))
+            == Some(0)
+        || body.contains("<ErrCode>0</ErrCode>")
+}
+
+/// Pushes `message` to `target` with `injection`, on the schedule, until it is answered
+/// success or the schedule ends.
+pub(crate) async fn push(
+    http: &reqwest::Client,
+    target: &PushTarget,
+    message: &str,
+    injection: Injection,
+) -> PushReport {
+    let mut report = PushReport { message: message.to_owned(), injection, attempts: Vec::new() };
+    let once = injection == Injection::ForgedSignature;
+    let waits = std::iter::once(Duration::ZERO).chain(target.schedule.iter().copied());
+    for wait in waits {
+        tokio::time::sleep(wait / target.speed_up).await;
+        let Some(attempt) = post(http, target, message, injection).await else {
+            // A message the target's configuration cannot seal: nothing was sent, nothing to retry.
+            report.attempts.push(PushAttempt {
+                status: 0,
+                body: "the message cannot be sealed".to_owned(),
+                success: false,
+            });
+            break;
+        };
+        let success = attempt.success;
+        report.attempts.push(attempt);
+        if success || once {
+            break;
+        }
+    }
+    if injection == Injection::Duplicate && report.delivered() {
+        report.attempts.extend(post(http, target, message, Injection::None).await);
+    }
+    report
+}
+
+/// One POST; `None` when the message cannot be sealed (a JSON message for an XML target).
+async fn post(
+    http: &reqwest::Client,
+    target: &PushTarget,
+    message: &str,
+    injection: Injection,
+) -> Option<PushAttempt> {
+    let nonce = nonce();
+    let config = &target.config;
+    let sealed = Seal::new(message, unix_now(), &nonce).format(target.format).seal(config).ok()?;
+    let query = match injection {
+        Injection::ForgedSignature => forge(&sealed.query, config.mode()),
+        _ => sealed.query,
+    };
+    let separator = if target.url.contains('?') { '&' } else { '?' };
+    Some(match http.post(format!("{}{separator}{query}", target.url)).body(sealed.body).send().await {
+        Ok(answer) => {
+            let status = answer.status().as_u16();
+            let body = answer.text().await.unwrap_or_default();
+            let success = (200..300).contains(&status) && is_success(&body);
+            PushAttempt { status, body, success }
+        }
+        Err(error) => PushAttempt { status: 0, body: error.to_string(), success: false },
+    })
+}
+
+/// The query with its signature's first hex digit changed.
+fn forge(query: &str, mode: Mode) -> String {
+    let name = if mode == Mode::Plaintext { "signature=" } else { "msg_signature=" };
+    match query.find(name) {
+        Some(at) => {
+            let digit = at + name.len();
+            let flipped = if query[digit..].starts_with('0') { "1" } else { "0" };
+            format!("{}{flipped}{}", &query[..digit], &query[digit + 1..])
+        }
+        None => query.to_owned(),
+    }
+}
