@@ -271,17 +271,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         player: &Player,
         request: &R,
     ) -> Result<R::Response, Error> {
-        use tracing::Instrument as _;
-        let started = Instant::now();
-        let span = tracing::debug_span!(
-            "midas_call",
-            api = R::API,
-            generation = R::SCHEME.as_str(),
-            order_id = request.order_id().unwrap_or_default()
-        );
-        let result = self.call_unmeasured(player, request, false).instrument(span).await;
-        crate::metrics::call_finished(R::API, R::SCHEME, self.inner.config.env, &result, started.elapsed());
-        result
+        self.call_measured(player, request, false).await
     }
 
     /// [`Self::call`] of a journal entry the caller (a reconciler) leased: its own lease does
@@ -292,8 +282,25 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         player: &Player,
         request: &R,
     ) -> Result<R::Response, Error> {
+        self.call_measured(player, request, true).await
+    }
+
+    /// A call in its `midas_call` span, counted in the metrics.
+    async fn call_measured<R: MidasRequest + Sync>(
+        &self,
+        player: &Player,
+        request: &R,
+        leased: bool,
+    ) -> Result<R::Response, Error> {
+        use tracing::Instrument as _;
         let started = Instant::now();
-        let result = self.call_unmeasured(player, request, true).await;
+        let span = tracing::debug_span!(
+            "midas_call",
+            api = R::API,
+            generation = R::SCHEME.as_str(),
+            order_id = request.order_id().unwrap_or_default()
+        );
+        let result = self.call_unmeasured(player, request, leased).instrument(span).await;
         crate::metrics::call_finished(R::API, R::SCHEME, self.inner.config.env, &result, started.elapsed());
         result
     }

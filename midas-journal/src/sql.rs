@@ -96,27 +96,14 @@ pub(crate) async fn begin(
     lease: &Lease,
     own_lease: bool,
 ) -> Result<Begin, JournalError> {
-    let inserted = sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO midas_journal (env, order_id, api, generation, openid, zone_id, amount, fields, \
          fingerprint, state, attempts, created_ms, updated_ms, lease_owner, lease_until_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 1, $10, $10, $11, $12) \
          ON CONFLICT (env, order_id) DO NOTHING",
-    )
-    .bind(&intent.env)
-    .bind(&intent.order_id)
-    .bind(&intent.api)
-    .bind(&intent.generation)
-    .bind(&intent.openid)
-    .bind(&intent.zone_id)
-    .bind(intent.amount)
-    .bind(&intent.fields)
-    .bind(fingerprint)
-    .bind(lease.now_ms)
-    .bind(&lease.owner)
-    .bind(lease.until_ms)
-    .execute(&mut *conn)
-    .await
-    .map_err(database)?;
+    );
+    let inserted =
+        bind_intent(insert, intent, fingerprint, lease).execute(&mut *conn).await.map_err(database)?;
     if inserted.rows_affected() == 1 {
         return Ok(Begin::New);
     }
@@ -167,6 +154,28 @@ pub(crate) async fn begin(
     .await
     .map_err(database)?;
     Ok(Begin::Resume(Box::new(Entry { attempts: found.attempts + 1, state: State::Pending, ..found })))
+}
+
+/// Binds the twelve values of an intent's row, in the order of the `INSERT`s' columns.
+fn bind_intent<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    intent: &'q Intent,
+    fingerprint: &'q str,
+    lease: &'q Lease,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(intent.env.as_str())
+        .bind(intent.order_id.as_str())
+        .bind(intent.api.as_str())
+        .bind(intent.generation.as_str())
+        .bind(intent.openid.as_str())
+        .bind(intent.zone_id.as_str())
+        .bind(intent.amount)
+        .bind(intent.fields.as_str())
+        .bind(fingerprint)
+        .bind(lease.now_ms)
+        .bind(lease.owner.as_str())
+        .bind(lease.until_ms)
 }
 
 /// The new intents and the outcomes of a batch (distinct order ids), written in one
@@ -234,19 +243,7 @@ pub(crate) async fn write_grouped(
     let mut query = sqlx::query(&text);
     let last_intent = intents.last().into_iter().cycle().take(intent_rows - intents.len());
     for (intent, fingerprint, lease) in intents.iter().chain(last_intent) {
-        query = query
-            .bind(intent.env.as_str())
-            .bind(intent.order_id.as_str())
-            .bind(intent.api.as_str())
-            .bind(intent.generation.as_str())
-            .bind(intent.openid.as_str())
-            .bind(intent.zone_id.as_str())
-            .bind(intent.amount)
-            .bind(intent.fields.as_str())
-            .bind(*fingerprint)
-            .bind(lease.now_ms)
-            .bind(lease.owner.as_str())
-            .bind(lease.until_ms);
+        query = bind_intent(query, intent, fingerprint, lease);
     }
     let last_record = records.last().into_iter().cycle().take(record_rows - records.len());
     for (env, order_id, outcome, now_ms) in records.iter().chain(last_record) {
