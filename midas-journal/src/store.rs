@@ -174,7 +174,10 @@ impl Journal {
     /// shared by every instance that opens it. Its tables live beside the service's own, so
     /// a service can settle an order in its own transaction ([`Self::settle`]).
     ///
-    /// The connection is unencrypted: keep the database on a private network or loopback.
+    /// The connection is unencrypted: keep the database on a private network or loopback. An
+    /// operation waits at most 10 s for a connection; a database that stays away fails it with
+    /// [`JournalError::Database`] (a money call is then not sent), never a hang. Neither errors
+    /// nor `Debug` show the URL or its password.
     pub async fn postgres(url: &str) -> Result<Self, JournalError> {
         sqlx::any::install_default_drivers();
         let options: AnyConnectOptions = url.parse().map_err(|error| JournalError::open(&error))?;

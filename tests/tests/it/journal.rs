@@ -634,3 +634,17 @@ async fn journal_concurrent_calls_of_one_order_in_one_process_send_it_once() {
     assert!(answered >= 1);
     assert_eq!(emulator.requests() - sent, 1, "the order was sent once");
 }
+
+#[tokio::test]
+async fn journal_errors_and_debug_never_show_the_database_password() {
+    let url = "postgres://midas:Sup3rSecretPw@127.0.0.1:1/journal";
+    let error = Journal::postgres(url).await.expect_err("nothing listens on port 1");
+    assert!(matches!(error, JournalError::Open { .. }), "{error:?}");
+    for shown in [error.to_string(), format!("{error:?}")] {
+        assert!(!shown.contains("Sup3rSecretPw"), "{shown}");
+    }
+    let bad = Journal::open("postgres://midas:Sup3rSecretPw@[::1:bad/journal").await.expect_err("not a URL");
+    assert!(!format!("{bad} {bad:?}").contains("Sup3rSecretPw"));
+    let journal = Journal::in_memory().await.expect("journal");
+    assert!(!format!("{journal:?}").contains("sqlite::memory"), "the Debug names the backend only");
+}
