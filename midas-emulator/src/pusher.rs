@@ -106,6 +106,11 @@ pub enum Injection {
     Duplicate,
     /// Push it with a signature that does not check out (only once: a forger does not retry).
     ForgedSignature,
+    /// Seal it for another AppID, correctly signed (only once).
+    WrongAppId,
+    /// Pad the message (trailing JSON whitespace) so that its encrypted form ends in a whole
+    /// block of padding (pad 32), which receivers with a 16-byte unpad get wrong.
+    FullPadBlock,
 }
 
 /// One POST of a push and what the receiver answered.
@@ -207,7 +212,14 @@ pub(crate) async fn push(
     injection: Injection,
 ) -> PushReport {
     let mut report = PushReport { message: message.to_owned(), injection, attempts: Vec::new() };
-    let once = injection == Injection::ForgedSignature;
+    let once = matches!(injection, Injection::ForgedSignature | Injection::WrongAppId);
+    let padded;
+    let message = if injection == Injection::FullPadBlock {
+        padded = pad_to_full_block(message, target.config.app_id());
+        padded.as_str()
+    } else {
+        message
+    };
     let waits = std::iter::once(Duration::ZERO).chain(target.schedule.iter().copied());
     for wait in waits {
         tokio::time::sleep(wait / target.speed_up).await;
@@ -240,7 +252,13 @@ async fn post(
     injection: Injection,
 ) -> Option<PushAttempt> {
     let nonce = nonce();
-    let config = &target.config;
+    let foreign;
+    let config = if injection == Injection::WrongAppId {
+        foreign = target.config.for_app_id("wx0000000000000000");
+        &foreign
+    } else {
+        &target.config
+    };
     let sealed = Seal::new(message, unix_now(), &nonce).format(target.format).seal(config).ok()?;
     let query = match injection {
         Injection::ForgedSignature => forge(&sealed.query, config.mode()),
@@ -256,6 +274,15 @@ async fn post(
         }
         Err(error) => PushAttempt { status: 0, body: error.to_string(), success: false },
     })
+}
+
+/// `message` with trailing spaces so that the encrypted frame (16 random bytes, 4 length
+/// bytes, the message, the AppID) is a multiple of 32 bytes: its PKCS#7 padding is then a whole
+/// 32-byte block.
+fn pad_to_full_block(message: &str, app_id: &str) -> String {
+    let frame = 16 + 4 + message.len() + app_id.len();
+    let spaces = (32 - frame % 32) % 32;
+    format!("{message}{}", " ".repeat(spaces))
 }
 
 /// The query with its signature's first hex digit changed.

@@ -97,6 +97,24 @@ impl PushConfig {
         self.mode
     }
 
+    /// This configuration for another AppID: what a test sender seals with to check that a
+    /// receiver refuses the messages of another app.
+    ///
+    /// ```
+    /// use midas_push::PushConfig;
+    /// let config = PushConfig::builder()
+    ///     .token("AAAAA")
+    ///     .encoding_aes_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    ///     .app_id("wxba5fad812f8e6fb9")
+    ///     .build()?;
+    /// assert_eq!(config.for_app_id("wx0000000000000000").app_id(), "wx0000000000000000");
+    /// # Ok::<(), midas_push::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn for_app_id(&self, app_id: impl Into<String>) -> Self {
+        Self { app_id: app_id.into(), ..self.clone() }
+    }
+
     /// The virtual-payment 2.0 AppKey of `env`, if configured.
     pub fn app_key(&self, env: Env) -> Option<&AppKey> {
         env.pick(self.production_key.as_ref(), self.sandbox_key.as_ref())

@@ -88,3 +88,18 @@ async fn a_message_the_target_cannot_seal_is_not_pushed_again() {
     assert_eq!(report.attempts.len(), 1, "{report:?}");
     assert!(!report.delivered());
 }
+
+#[tokio::test]
+async fn a_push_of_another_app_is_refused_and_a_full_pad_block_is_delivered() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let (url, delivered) = serve(Mode::Safe, 0).await;
+    let target = PushTarget::new(url, config(Mode::Safe)).speed_up(1_000);
+    let message = goods_delivery_message("player-1", "order-0004", "sword", 600);
+    let foreign = emulator.push(&target, &message, Injection::WrongAppId).await;
+    assert_eq!(foreign.attempts.len(), 1);
+    assert!(!foreign.delivered(), "{foreign:?}");
+    assert_eq!(delivered.load(Ordering::SeqCst), 0);
+    let padded = emulator.push(&target, &message, Injection::FullPadBlock).await;
+    assert!(padded.delivered(), "pad 32 is stripped whole: {padded:?}");
+    assert_eq!(delivered.load(Ordering::SeqCst), 1);
+}
