@@ -106,7 +106,7 @@ pub(crate) fn token_fetched(source: &'static str, forced: bool, ok: bool) {
 }
 
 #[cfg(feature = "journal")]
-pub(crate) fn reconciled(report: &crate::ReconcileReport, open_after: usize) {
+pub(crate) fn reconciled(report: &crate::ReconcileReport, open_after: u64) {
     for (result, count) in [
         ("applied", report.applied),
         ("refused", report.refused),
@@ -117,5 +117,6 @@ pub(crate) fn reconciled(report: &crate::ReconcileReport, open_after: usize) {
     ] {
         metrics::counter!(RECONCILED, "result" => result).increment(count);
     }
+    // Gauges are f64; a count of entries is far below 2^53.
     metrics::gauge!(JOURNAL_OPEN).set(open_after as f64);
 }

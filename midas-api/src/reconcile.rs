@@ -208,8 +208,7 @@ impl<T: Transport, K: TokenSource> Reconciler<T, K> {
                 }
             }
         }
-        let open_after = self.journal.entries(Some(State::Pending)).await?.len()
-            + self.journal.entries(Some(State::Unknown)).await?.len();
+        let open_after = self.journal.count(&[State::Pending, State::Unknown]).await?;
         crate::metrics::reconciled(&report, open_after);
         Ok(report)
     }

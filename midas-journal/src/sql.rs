@@ -442,6 +442,15 @@ pub(crate) async fn entries_for(
     rows.iter().map(entry).collect()
 }
 
+/// How many entries are in `states`, without reading them.
+pub(crate) async fn count(conn: &mut AnyConnection, states: &[State]) -> Result<i64, JournalError> {
+    // The states are our own constants, not input: they are written into the statement.
+    let states: Vec<String> = states.iter().map(|state| format!("'{}'", state.as_str())).collect();
+    let query = format!("SELECT COUNT(*) FROM midas_journal WHERE state IN ({})", states.join(", "));
+    let row = sqlx::query(&query).fetch_one(&mut *conn).await.map_err(database)?;
+    row.try_get(0).map_err(database)
+}
+
 /// Every entry, or those in `state`, oldest first.
 pub(crate) async fn list(conn: &mut AnyConnection, state: Option<State>) -> Result<Vec<Entry>, JournalError> {
     let rows = match state {

@@ -420,6 +420,15 @@ impl Journal {
         }
     }
 
+    /// How many entries are in `states` (e.g. the open ones: pending and unknown), counted
+    /// by the database without reading them.
+    pub async fn count(&self, states: &[State]) -> Result<u64, JournalError> {
+        match self.run(Op::Count { states: states.to_vec() }).await? {
+            Done::Count(count) => Ok(u64::try_from(count).unwrap_or(0)),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
     /// Every entry, or those in `state`, oldest first.
     pub async fn entries(&self, state: Option<State>) -> Result<Vec<Entry>, JournalError> {
         match self.run(Op::List { state }).await? {
@@ -513,6 +522,7 @@ enum Op {
     LeaseDue { due: Due, lease: Lease },
     Get { env: String, order_id: String },
     List { state: Option<State> },
+    Count { states: Vec<State> },
     Player { env: String, openid: String, zone_id: String },
     InboxClaim { key: String, lease: Lease },
     InboxComplete { key: String, answer: String, now_ms: i64 },
@@ -527,6 +537,7 @@ enum Done {
     Entry(Option<Box<Entry>>),
     Entries(Vec<Entry>),
     Claim(InboxClaim),
+    Count(i64),
 }
 
 impl Op {
@@ -542,7 +553,7 @@ impl Op {
             Self::InboxClaim { key, .. } | Self::InboxComplete { key, .. } | Self::InboxAbandon { key } => {
                 Some(("inbox", key.as_str()))
             }
-            Self::LeaseDue { .. } | Self::List { .. } | Self::Player { .. } => None,
+            Self::LeaseDue { .. } | Self::List { .. } | Self::Count { .. } | Self::Player { .. } => None,
         }
     }
 }
@@ -582,6 +593,7 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
         Op::LeaseDue { due, lease } => Done::Entries(sql::lease_due(conn, dialect, due, lease).await?),
         Op::Get { env, order_id } => Done::Entry(sql::get(conn, env, order_id).await?.map(Box::new)),
         Op::List { state } => Done::Entries(sql::list(conn, *state).await?),
+        Op::Count { states } => Done::Count(sql::count(conn, states).await?),
         Op::Player { env, openid, zone_id } => {
             Done::Entries(sql::entries_for(conn, env, openid, zone_id).await?)
         }

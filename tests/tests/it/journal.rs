@@ -105,10 +105,13 @@ async fn journal_ambiguous_outcome_is_unknown_and_the_reconciler_applies_it_once
     assert!(failed.may_have_applied(), "{failed}");
     let entry = journal.get("sandbox", "pay-0001").await.expect("read").expect("recorded");
     assert_eq!((entry.state, entry.attempts), (State::Unknown, 3));
+    let open = [State::Pending, State::Unknown];
+    assert_eq!(journal.count(&open).await.expect("count"), 1);
 
     let report =
         Reconciler::new(client).expect("journal").with_grace(Duration::ZERO).run_once().await.expect("run");
     assert_eq!((report.examined, report.applied, report.still_open), (1, 1, 0));
+    assert_eq!(journal.count(&open).await.expect("count"), 0);
     let entry = journal.get("sandbox", "pay-0001").await.expect("read").expect("recorded");
     assert_eq!(entry.state, State::Applied);
     assert_eq!(emulator.balance(Env::Sandbox, "player-1").map(|b| b.balance), Some(70), "deducted once");
