@@ -15,6 +15,7 @@ use crate::keys::KeyPair;
 use crate::ledger::{DEFAULT_ZONE_ID, Ledger};
 use crate::limits::Limits;
 use crate::login::LoginCodes;
+use crate::routes::{InvalidRoute, Route};
 use crate::session::Sessions;
 use crate::shared::{App, Shared, State};
 use crate::tokens::Tokens;
@@ -75,6 +76,9 @@ pub enum StartError {
         /// What is wrong with it.
         problem: &'static str,
     },
+    /// An added endpoint cannot be served.
+    #[error(transparent)]
+    Route(#[from] InvalidRoute),
 }
 
 /// Options of an emulator: ids, keys, token, players, seed and fault rates.
@@ -111,6 +115,7 @@ pub struct EmulatorBuilder {
     header_read_timeout: Duration,
     max_connections: usize,
     players: Vec<(String, SessionKey, i64)>,
+    routes: Vec<Route>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -131,6 +136,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("players", &self.players)
+            .field("routes", &self.routes)
             .finish()
     }
 }
@@ -152,6 +158,7 @@ impl Default for EmulatorBuilder {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             players: Vec::new(),
+            routes: Vec::new(),
         }
     }
 }
@@ -295,6 +302,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves an endpoint of the service's own (see [`Route`]); a path the server serves
+    /// already makes [`Self::start`] fail with [`StartError::Route`].
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
         let setting = |field, problem| StartError::Setting { field, problem };
@@ -364,7 +378,11 @@ impl EmulatorBuilder {
         let limits =
             Limits { header_read_timeout: self.header_read_timeout, max_connections: self.max_connections };
         let shared = Arc::new(Shared::new(app, limits, state));
-        Ok(Emulator::serve(listener, local_addr, shared))
+        let emulator = Emulator::serve(listener, local_addr, shared);
+        for route in self.routes {
+            emulator.add_route(route)?;
+        }
+        Ok(emulator)
     }
 }
 

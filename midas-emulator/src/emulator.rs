@@ -15,6 +15,7 @@ use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
 use crate::ledger::{Balance, DEFAULT_ZONE_ID, Effect};
 use crate::listen;
 use crate::pusher::{Injection, PushLog, PushReport, PushTarget};
+use crate::routes::{InvalidRoute, Route};
 use crate::shared::Shared;
 use crate::tokens::TokenRequests;
 
@@ -328,6 +329,17 @@ impl Emulator {
     /// (token and login APIs not counted: see [`Self::token_requests`]).
     pub fn requests(&self) -> u64 {
         self.shared.state().requests
+    }
+
+    /// Serves an endpoint of the service's own, declared with `#[midas_api]` or not, with the
+    /// checks of its scheme (see [`Route`]); a later route at the same path replaces it. A path
+    /// a built-in API is served at is refused.
+    pub fn add_route(&self, route: Route) -> Result<(), InvalidRoute> {
+        if Api::from_path(&route.path).is_some() || crate::auth::AuthApi::from_path(&route.path).is_some() {
+            return Err(InvalidRoute::Taken(route.path));
+        }
+        self.shared.add_route(route);
+        Ok(())
     }
 
     /// Stops serving and waits until the port is closed.

@@ -119,6 +119,7 @@ mod login;
 mod protocol;
 mod pusher;
 mod query;
+mod routes;
 mod secret;
 mod server;
 mod session;
@@ -136,4 +137,5 @@ pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, FaultRecord, InvalidR
 pub use ledger::{Balance, Change, DEFAULT_ZONE_ID, Effect};
 pub use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
 pub use pusher::{DELIVERY_SCHEDULE, Injection, PushAttempt, PushReport, PushTarget, goods_delivery_message};
+pub use routes::{InvalidRoute, Route, RouteError, RouteFields, RouteHandler, RouteRequest};
 pub use tokens::TokenRequests;

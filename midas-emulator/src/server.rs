@@ -18,8 +18,10 @@ use crate::api::Api;
 use crate::auth::{self, AuthApi};
 use crate::fault::Fault;
 use crate::limits::read_body;
+use crate::protocol::route::RouteSpec;
 use crate::protocol::{self, Context, Protocol, Received};
 use crate::query;
+use crate::routes::{Route, RouteRequest, parameter_errcode};
 use crate::shared::Shared;
 
 /// How a served call ends.
@@ -44,10 +46,13 @@ pub(crate) async fn handle(
         return Ok(serve_auth(&shared, api, request).await);
     }
     let Some(api) = Api::from_path(request.uri().path()) else {
-        return Ok(answer::response(
-            StatusCode::NOT_FOUND,
-            &answer::refusal(48001, "api unauthorized: no Midas API at this path"),
-        ));
+        return match shared.route(request.uri().path()) {
+            Some(route) => serve_route(&shared, route, request).await,
+            None => Ok(answer::response(
+                StatusCode::NOT_FOUND,
+                &answer::refusal(48001, "api unauthorized: no Midas API at this path"),
+            )),
+        };
     };
     let protocol = protocol::of(api.generation());
     if request.method() != Method::POST {
@@ -67,6 +72,58 @@ pub(crate) async fn handle(
             Ok(answer::response(StatusCode::OK, &value))
         }
     }
+}
+
+/// An added endpoint ([`Route`]): the token and the scheme's signatures under the lock (the
+/// [`route`](crate::protocol::route) checks), then the handler outside it, so that a handler
+/// may call the emulator. Faults do not strike routes.
+async fn serve_route(
+    shared: &Shared,
+    route: Route,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropConnection> {
+    let errcode = parameter_errcode(route.scheme);
+    if request.method() != Method::POST {
+        return Ok(answer::response(StatusCode::OK, &answer::refusal(43002, "require POST method")));
+    }
+    let query = request.uri().query().map(str::to_owned);
+    let body = match read_body(&shared.limits, request).await {
+        Ok(body) => body,
+        Err(unread) => return Ok(unread.answer(errcode)),
+    };
+    let checked = {
+        let mut state = shared.state();
+        state.requests += 1;
+        let rid = state.requests;
+        let token = query.as_deref().and_then(|query| query::param(query, "access_token"));
+        let context = Context { app: &shared.app, sessions: &state.sessions, ledger: &state.ledger };
+        let spec =
+            RouteSpec { scheme: route.scheme, path: &route.path, user_signature: route.user_signature };
+        match state
+            .tokens
+            .check(token.as_deref())
+            .map_err(|problem| problem.rejection())
+            .and_then(|()| protocol::route::check(spec, query.as_deref(), &body, &context))
+        {
+            Ok(checked) => checked,
+            Err(rejection) => {
+                let errmsg = format!("{} hint: [emu-{rid:06}]", rejection.errmsg);
+                return Ok(answer::response(StatusCode::OK, &answer::refusal(rejection.errcode, &errmsg)));
+            }
+        }
+    };
+    let request = RouteRequest {
+        path: &route.path,
+        scheme: route.scheme,
+        env: checked.env,
+        fields: &checked.fields,
+        body: &body,
+    };
+    let value = match route.handler.handle(&request) {
+        Ok(fields) => answer::success(fields),
+        Err(refused) => answer::refusal(refused.errcode(), refused.errmsg()),
+    };
+    Ok(answer::response(StatusCode::OK, &value))
 }
 
 /// A token or login API: read the body of a POST, then answer.

@@ -1,7 +1,8 @@
 //! What the server holds: the app (fixed for its life), the limits, and the state that
 //! requests change, behind one lock shared by the handle and every connection.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use midas_core::AppSecret;
 
@@ -10,6 +11,7 @@ use crate::keys::KeyPair;
 use crate::ledger::Ledger;
 use crate::limits::Limits;
 use crate::login::LoginCodes;
+use crate::routes::Route;
 use crate::session::Sessions;
 use crate::tokens::Tokens;
 
@@ -43,11 +45,24 @@ pub(crate) struct Shared {
     pub(crate) app: App,
     pub(crate) limits: Limits,
     state: Mutex<State>,
+    /// The added endpoints, by path.
+    routes: RwLock<HashMap<String, Route>>,
 }
 
 impl Shared {
     pub(crate) fn new(app: App, limits: Limits, state: State) -> Self {
-        Self { app, limits, state: Mutex::new(state) }
+        Self { app, limits, state: Mutex::new(state), routes: RwLock::new(HashMap::new()) }
+    }
+
+    /// The endpoint added at `path`, if any.
+    pub(crate) fn route(&self, path: &str) -> Option<Route> {
+        self.routes.read().unwrap_or_else(PoisonError::into_inner).get(path).cloned()
+    }
+
+    /// Adds `route`, replacing an earlier route at its path. The caller has checked that no
+    /// built-in API is served there.
+    pub(crate) fn add_route(&self, route: Route) {
+        self.routes.write().unwrap_or_else(PoisonError::into_inner).insert(route.path.clone(), route);
     }
 
     /// The state; a panic elsewhere while it was held leaves it usable, never poisoned.

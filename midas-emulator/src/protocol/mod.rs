@@ -20,10 +20,12 @@
 //! | `v1.rs` | Midas 1.0: `sig` and `mp_sig` in the body, the environment in the path |
 //! | `v2.rs` | Midas 2.0: `signature`, `sig_method`, `pay_sig` in the query, `env` in the body |
 //! | `xpay.rs` | xpay: `pay_sig` and, for three APIs, `signature` in the query, no zones |
+//! | `route.rs` | the checks of an added endpoint ([`Route`](crate::Route)) and of the server's own account services: the signatures of its scheme, `env`, the player |
 
 mod body;
 mod body_signed;
 mod interface;
+pub(crate) mod route;
 mod v1;
 mod v2;
 mod xpay;

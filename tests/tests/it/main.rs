@@ -30,6 +30,7 @@ mod client;
 mod emulator;
 mod emulator_generations;
 mod emulator_pushes;
+mod emulator_routes;
 mod emulator_tokens;
 mod errors;
 mod fleet;

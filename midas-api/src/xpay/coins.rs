@@ -1,13 +1,4 @@
-//! Virtual payment for mini programs (`/xpay/*`), declared with the same attribute.
-//!
-//! Like Midas 2.0 the body carries `env` and is signed as sent (`pay_sig`; `signature` where
-//! the API requires the player's session). Errcodes are the 268490xxx family: 268490004
-//! means the same operation already succeeded; 268490005 only that the pay was refunded.
-//!
-//! The reference lists `user_ip` among the fields of `query_user_balance`, `currency_pay` and
-//! `cancel_currency_pay` and treats every listed field as required but `payitem` and `remark`
-//! (`midas.md` §9.2): those three refuse a [`Player`](crate::Player) without
-//! [`with_user_ip`](crate::Player::with_user_ip) before anything is sent.
+//! The coin APIs: the player's balance, pays, refunds of pays, gifts.
 
 use serde::Deserialize;
 
@@ -158,66 +149,3 @@ pub struct PresentCurrencyResponse {
     /// Gifted coins after the gift.
     pub present_balance: i64,
 }
-
-/// `query_order`: an order's state.
-///
-/// ```
-/// use midas_api::{MidasRequest, xpay};
-/// let query = xpay::QueryOrder { order_id: "order-0001".into() };
-/// assert_eq!(query.order_id(), Some("order-0001"));
-/// assert_eq!(xpay::QueryOrder::PATH, "/xpay/query_order");
-/// ```
-#[midas_api(scheme = "xpay", path = "/xpay/query_order", response = QueryOrderResponse)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryOrder {
-    /// The order id to look up.
-    #[midas(bill_no)]
-    pub order_id: String,
-}
-
-/// The answer to [`QueryOrder`].
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct QueryOrderResponse {
-    /// The order.
-    pub order: Order,
-}
-
-/// An xpay order as `query_order` describes it (the fields a game server acts on; others are
-/// ignored).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Order {
-    /// The order id.
-    pub order_id: String,
-    /// 1 created, 2 paid, 3 delivering, 4 delivered, 5 refunded, 6 closed, …
-    pub status: i64,
-    /// The order's amount.
-    #[serde(default)]
-    pub order_fee: Option<i64>,
-    /// The WeChat order id.
-    #[serde(default)]
-    pub wx_order_id: Option<String>,
-}
-
-/// `notify_provide_goods`: mark a cash order delivered after push delivery failed. Its body
-/// carries no openid.
-///
-/// ```
-/// use midas_api::{MidasRequest, xpay};
-/// let notify = xpay::NotifyProvideGoods { order_id: "order-0001".into() };
-/// assert!(notify.validate().is_ok());
-/// assert_eq!(xpay::NotifyProvideGoods::PATH, "/xpay/notify_provide_goods");
-/// ```
-#[midas_api(scheme = "xpay", path = "/xpay/notify_provide_goods", response = NotifyProvideGoodsResponse, openid = false)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NotifyProvideGoods {
-    /// The order id.
-    #[midas(bill_no)]
-    pub order_id: String,
-}
-
-/// The (empty) answer to [`NotifyProvideGoods`].
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct NotifyProvideGoodsResponse {}

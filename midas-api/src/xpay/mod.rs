@@ -1,0 +1,21 @@
+//! Virtual payment for mini programs (`/xpay/*`), declared with the same attribute.
+//!
+//! Like Midas 2.0 the body carries `env` and is signed as sent (`pay_sig`; `signature` where
+//! the API requires the player's session). Errcodes are the 268490xxx family: 268490004
+//! means the same operation already succeeded; 268490005 only that the pay was refunded.
+//!
+//! The reference lists `user_ip` among the fields of `query_user_balance`, `currency_pay` and
+//! `cancel_currency_pay` and treats every listed field as required but `payitem` and `remark`
+//! (`midas.md` §9.2): those three refuse a [`Player`](crate::Player) without
+//! [`with_user_ip`](crate::Player::with_user_ip) before anything is sent.
+//!
+//! | file | APIs |
+//! |---|---|
+//! | `coins.rs` | `query_user_balance`, `currency_pay`, `cancel_currency_pay`, `present_currency` |
+//! | `orders.rs` | `query_order`, `notify_provide_goods` |
+
+mod coins;
+mod orders;
+
+pub use self::coins::*;
+pub use self::orders::*;
