@@ -119,8 +119,8 @@ pub use v1::{
 #[doc(hidden)]
 pub mod __private0_1 {
     pub use midas_core::{
-        CallContext, JsonObject, MidasRequest, MpExtra, Params, Rule, Scheme, SignSink, ValidationError,
-        rules,
+        CallContext, Json, JsonObject, MidasRequest, MpExtra, Params, Rule, Scheme, SignSink,
+        ValidationError, rules,
     };
     pub use serde;
 }

@@ -62,6 +62,38 @@ macro_rules! json_integer {
 }
 json_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
 
+impl JsonValue for bool {
+    #[inline(always)]
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+    }
+}
+
+/// A value sent as the JSON serde writes for it: what `#[midas(json)]` fields (lists, nested
+/// objects) are wrapped in. Generated validation has checked that it serializes; should it not
+/// (a `Serialize` impl that fails at random), `null` is written rather than half a value.
+///
+/// ```
+/// use midas_core::{Json, JsonObject};
+/// let mut out = Vec::new();
+/// let mut body = JsonObject::new(&mut out);
+/// body.field("items", &Json(&vec![("sword", 1)]));
+/// body.finish();
+/// assert_eq!(out, br#"{"items":[["sword",1]]}"#);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Json<'a, T: ?Sized>(pub &'a T);
+
+impl<T: serde::Serialize + ?Sized> JsonValue for Json<'_, T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        if serde_json::to_writer(&mut *out, self.0).is_err() {
+            out.truncate(start);
+            out.extend_from_slice(b"null");
+        }
+    }
+}
+
 /// A signature is lowercase hex: nothing to escape.
 impl JsonValue for crate::Hex64 {
     #[inline(always)]

@@ -51,6 +51,8 @@ pub enum Rule {
     /// The value is required here (e.g. a session key for an API that needs the player's
     /// signature).
     Required,
+    /// A `#[midas(json)]` value must serialize to JSON.
+    Json,
 }
 
 impl fmt::Display for Rule {
@@ -74,6 +76,7 @@ impl fmt::Display for Rule {
                 "must not contain `&` or `=` (Midas 1.0 signs `name=value` pairs joined by `&`, unescaped)",
             ),
             Self::Required => f.write_str("is required by this API"),
+            Self::Json => f.write_str("must serialize to JSON"),
         }
     }
 }

@@ -24,7 +24,7 @@ pub mod sign;
 mod transport;
 pub mod verify;
 
-pub use body::{JsonObject, JsonValue, write_json_string};
+pub use body::{Json, JsonObject, JsonValue, write_json_string};
 pub use context::CallContext;
 pub use env::Env;
 pub use error::{

@@ -2,6 +2,11 @@
 
 use crate::{Rule, ValidationError};
 
+/// A `#[midas(json)]` value serializes to JSON (a map with non-text keys does not).
+pub fn json<T: serde::Serialize + ?Sized>(field: &'static str, value: &T) -> Result<(), ValidationError> {
+    serde_json::to_writer(std::io::sink(), value).map_err(|_| ValidationError::new(field, Rule::Json))
+}
+
 /// `[0-9A-Za-z_-]{1,63}`.
 pub fn bill_no(field: &'static str, value: &str) -> Result<(), ValidationError> {
     let valid = (1..=63).contains(&value.len())

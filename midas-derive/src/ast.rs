@@ -14,6 +14,11 @@ pub(crate) enum ValueKind {
     Text,
     /// `i8`..`i64`, `u8`..`u64`: signed and sent in decimal.
     Integer,
+    /// `bool`: sent as `true`/`false` by the generations that sign the body.
+    Bool,
+    /// `#[midas(json)]`: any `serde::Serialize` value (lists, objects), sent as its JSON by the
+    /// generations that sign the body.
+    Json,
     /// A type parameter of the struct: reported once, by the rule against generic requests.
     TypeParameter,
     /// Anything else: a compile error.
@@ -65,7 +70,7 @@ pub(crate) fn fields<'a>(item: &'a ItemStruct, errors: &mut Errors) -> Option<Ve
                 Some(inner) => (inner, true),
                 None => (&field.ty, false),
             };
-            let kind = kind_of(value_ty, &type_params);
+            let kind = if attr.json.is_some() { ValueKind::Json } else { kind_of(value_ty, &type_params) };
             Some(Field { ident, ty: &field.ty, value_ty, optional, kind, wire, wire_span, renamed, attr })
         })
         .collect();
@@ -102,6 +107,7 @@ fn kind_of(ty: &Type, type_params: &[&Ident]) -> ValueKind {
     match segment.ident.to_string().as_str() {
         "String" => ValueKind::Text,
         "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => ValueKind::Integer,
+        "bool" => ValueKind::Bool,
         _ => ValueKind::Unsupported,
     }
 }

@@ -62,6 +62,7 @@ pub(crate) struct FieldAttr {
     pub(crate) non_zero: Option<Span>,
     pub(crate) positive: Option<Span>,
     pub(crate) key: Option<Span>,
+    pub(crate) json: Option<Span>,
 }
 
 pub(crate) fn parse_field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr {
@@ -79,9 +80,11 @@ pub(crate) fn parse_field_attrs(attrs: &[Attribute], errors: &mut Errors) -> Fie
                 set_once(&meta, &mut field.positive, "positive", flag("positive"))
             } else if meta.path.is_ident("key") {
                 set_once(&meta, &mut field.key, "key", flag("key"))
+            } else if meta.path.is_ident("json") {
+                set_once(&meta, &mut field.json, "json", flag("json"))
             } else {
                 Err(meta.error(format!(
-                    "unknown key `{}` in #[midas]; expected `rename = \"..\"`, `bill_no`, `key`, `non_zero` or `positive`",
+                    "unknown key `{}` in #[midas]; expected `rename = \"..\"`, `bill_no`, `key`, `json`, `non_zero` or `positive`",
                     path_text(&meta.path)
                 )))
             }

@@ -241,19 +241,13 @@ impl Request<'_, '_> {
                 _ => quote!(body.field_literal(#literal, context.#member);),
             }
         });
-        let fields = self.fields.iter().map(|field| {
-            let (literal, name) = (json_literal(&field.wire), field.ident);
-            quote! { body.field_literal(#literal, &self.#name); }
-        });
+        let fields = self.fields.iter().map(body_field);
         quote!(#(#envelope)* #(#fields)*)
     }
 
     /// The struct's own fields as JSON members, without the envelope.
     fn write_fields(&self) -> TokenStream {
-        let fields = self.fields.iter().map(|field| {
-            let (literal, name) = (json_literal(&field.wire), field.ident);
-            quote! { body.field_literal(#literal, &self.#name); }
-        });
+        let fields = self.fields.iter().map(body_field);
         quote!(#(#fields)*)
     }
 
@@ -273,6 +267,18 @@ impl Request<'_, '_> {
             }
             _ => quote!(::core::option::Option::None),
         }
+    }
+}
+
+/// Writes one field of the struct into the body; a `#[midas(json)]` value goes through serde.
+fn body_field(field: &Field<'_>) -> TokenStream {
+    let (literal, name, p) = (json_literal(&field.wire), field.ident, private());
+    match (field.kind, field.optional) {
+        (ValueKind::Json, false) => quote! { body.field_literal(#literal, &#p::Json(&self.#name)); },
+        (ValueKind::Json, true) => quote! {
+            body.field_literal(#literal, &::core::option::Option::map(::core::option::Option::as_ref(&self.#name), #p::Json));
+        },
+        _ => quote! { body.field_literal(#literal, &self.#name); },
     }
 }
 
@@ -352,7 +358,8 @@ fn validation(field: &Field<'_>, scheme: Scheme) -> TokenStream {
         // Midas 1.0 signs unescaped `k=v&…` pairs: its text may hold neither `&` nor `=`.
         ValueKind::Text if scheme == Scheme::V1 => checks.push(quote!(#p::pair_text(#wire, #value)?;)),
         ValueKind::Text => checks.push(quote!(#p::text(#wire, #value)?;)),
-        ValueKind::Integer | ValueKind::TypeParameter | ValueKind::Unsupported => {}
+        ValueKind::Json => checks.push(quote!(#p::json(#wire, #value)?;)),
+        ValueKind::Integer | ValueKind::Bool | ValueKind::TypeParameter | ValueKind::Unsupported => {}
     }
     if field.attr.non_zero.is_some() {
         checks.push(quote!(#p::non_zero(#wire, #value)?;));

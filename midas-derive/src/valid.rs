@@ -123,7 +123,7 @@ pub(crate) fn fields(fields: &[Field<'_>], scheme: Scheme, errors: &mut Errors) 
         } else {
             seen.insert(&field.wire, field);
         }
-        value_type(field, errors);
+        value_type(field, scheme, errors);
     }
     idempotency_key(fields, errors);
 }
@@ -238,15 +238,37 @@ fn snake_case(name: &str) -> String {
     out.trim_end_matches('_').to_owned()
 }
 
-fn value_type(field: &Field<'_>, errors: &mut Errors) {
+fn value_type(field: &Field<'_>, scheme: Scheme, errors: &mut Errors) {
     let name = field.ident;
+    if matches!(field.kind, ValueKind::Bool | ValueKind::Json) {
+        let what = if field.kind == ValueKind::Bool { "a `bool`" } else { "a `#[midas(json)]` value" };
+        if !scheme.signs_the_body() {
+            let span = field.attr.json.unwrap_or_else(|| field.type_span());
+            errors.at(
+                span,
+                format!("`{name}` cannot be {what} in Midas 1.0: its signature covers text and integers only; use `String` or an integer type"),
+            );
+        }
+        for (span, rule) in [
+            (field.attr.bill_no, "bill_no"),
+            (field.attr.non_zero, "non_zero"),
+            (field.attr.positive, "positive"),
+            (field.attr.key, "key"),
+        ] {
+            if let Some(span) = span {
+                errors.at(span, format!("#[midas({rule})] cannot apply to `{name}`, {what}; remove it"));
+            }
+        }
+        return;
+    }
     match field.kind {
         // Already reported by the rule against generic requests.
         ValueKind::TypeParameter => {}
         ValueKind::Unsupported => errors.at(
             field.type_span(),
-            format!("`{name}` cannot be signed: Midas signs text and integers; use `String`, an integer type (`i8`..`i64`, `u8`..`u64`) or an `Option` of one"),
+            format!("`{name}` cannot be signed: Midas signs text and integers; use `String`, an integer type (`i8`..`i64`, `u8`..`u64`) or an `Option` of one (Midas 2.0 and xpay also take `bool`, and any `serde::Serialize` value marked #[midas(json)])"),
         ),
+        ValueKind::Bool | ValueKind::Json => {}
         ValueKind::Text => {
             for (span, rule) in [(field.attr.non_zero, "non_zero"), (field.attr.positive, "positive")] {
                 if let Some(span) = span {

@@ -61,7 +61,10 @@ pub(crate) fn check(
     let fields = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(fields)) => fields,
         _ => {
-            return Err(Rejection::new(wording.errcode(), "invalid parameter: the body is not a JSON object"));
+            return Err(Rejection::new(
+                wording.errcode(),
+                "invalid parameter: the body is not a JSON object",
+            ));
         }
     };
     let env = match fields.get("env").and_then(Value::as_i64) {
