@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use midas_core::{
     AccessToken, ApiErrorKind, ApiUrl, AppKey, CallContext, Error, HttpRequest, Method, MidasRequest, Scheme,
-    TokenError, Transport, TransportError, TransportErrorKind, decode, prepare, validate,
+    TokenError, Transport, TransportError, TransportErrorKind,
 };
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::erased::{AnyResponse, DynRequest, downcast};
 use crate::player::Player;
 use crate::retry::{self, Decision};
 use crate::token::TokenSource;
@@ -266,63 +267,63 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// assert_eq!(emulator.requests(), 2, "the refused pay was not sent");
     /// # Ok(()) }
     /// ```
-    pub async fn call<R: MidasRequest + Sync>(
-        &self,
-        player: &Player,
-        request: &R,
-    ) -> Result<R::Response, Error> {
-        self.call_measured(player, request, false).await
+    pub async fn call<R>(&self, player: &Player, request: &R) -> Result<R::Response, Error>
+    where
+        R: MidasRequest + Sync,
+    {
+        // The path below is compiled once, for every request type: only this line is per type.
+        downcast(R::API, self.call_measured(player, request, false).await?)
     }
 
     /// [`Self::call`] of a journal entry the caller (a reconciler) leased: its own lease does
     /// not hold the call back.
     #[cfg(feature = "journal")]
-    pub(crate) async fn call_leased<R: MidasRequest + Sync>(
-        &self,
-        player: &Player,
-        request: &R,
-    ) -> Result<R::Response, Error> {
-        self.call_measured(player, request, true).await
+    pub(crate) async fn call_leased<R>(&self, player: &Player, request: &R) -> Result<R::Response, Error>
+    where
+        R: MidasRequest + Sync,
+    {
+        downcast(R::API, self.call_measured(player, request, true).await?)
     }
 
     /// A call in its `midas_call` span, counted in the metrics.
-    async fn call_measured<R: MidasRequest + Sync>(
+    async fn call_measured(
         &self,
         player: &Player,
-        request: &R,
+        request: &dyn DynRequest,
         leased: bool,
-    ) -> Result<R::Response, Error> {
+    ) -> Result<AnyResponse, Error> {
         use tracing::Instrument as _;
         let started = Instant::now();
+        let (api, scheme) = (request.api(), request.scheme());
         let span = tracing::debug_span!(
             "midas_call",
-            api = R::API,
-            generation = R::SCHEME.as_str(),
+            api,
+            generation = scheme.as_str(),
             order_id = request.order_id().unwrap_or_default()
         );
         let result = self.call_unmeasured(player, request, leased).instrument(span).await;
-        crate::metrics::call_finished(R::API, R::SCHEME, self.inner.config.env, &result, started.elapsed());
+        crate::metrics::call_finished(api, scheme, self.inner.config.env, &result, started.elapsed());
         result
     }
 
     /// [`Self::call`] without its metrics and span; `leased`: see `call_leased`.
-    async fn call_unmeasured<R: MidasRequest + Sync>(
+    async fn call_unmeasured(
         &self,
         player: &Player,
-        request: &R,
+        request: &dyn DynRequest,
         leased: bool,
-    ) -> Result<R::Response, Error> {
-        let app_key = self.inner.config.key(R::SCHEME)?;
+    ) -> Result<AnyResponse, Error> {
+        let app_key = self.inner.config.key(request.scheme())?;
         // Refuse bad input before anything leaves the process, a token fetch included.
-        validate(request, &self.context(player, app_key, None, 0))?;
+        request.validate(&self.context(player, app_key, None, 0))?;
         #[cfg(feature = "journal")]
         if let (Some(journal), Some(order_id)) = (self.journal.as_ref(), request.order_id()) {
             return self.call_journaled(journal, player, request, app_key, order_id, leased).await;
         }
         let _ = leased;
         self.drive(
-            R::API,
-            R::SCHEME,
+            request.api(),
+            request.scheme(),
             request.order_id(),
             false,
             |token, remaining| async move { self.attempt(player, request, app_key, &token, remaining).await },
@@ -333,16 +334,17 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
 
     /// [`Self::call`] of a money call with a journal: intent, attempts, outcome.
     #[cfg(feature = "journal")]
-    async fn call_journaled<R: MidasRequest + Sync>(
+    async fn call_journaled(
         &self,
         journal: &midas_journal::Journal,
         player: &Player,
-        request: &R,
+        request: &dyn DynRequest,
         app_key: &AppKey,
         order_id: &str,
         leased: bool,
-    ) -> Result<R::Response, Error> {
+    ) -> Result<AnyResponse, Error> {
         use crate::journaled;
+        let api = request.api();
         let env = self.inner.config.env.as_str();
         let intent = journaled::intent(request, player, self.inner.config.env, order_id);
         let journal_key = intent.order_id.as_str();
@@ -350,15 +352,15 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         let begun = if leased { journal.begin_leased(&intent).await } else { journal.begin(&intent).await };
         let resumed = match begun {
             Ok(midas_journal::Begin::New) => false,
-            Ok(midas_journal::Begin::Decided(entry)) => return journaled::replay::<R>(&entry),
+            Ok(midas_journal::Begin::Decided(entry)) => return journaled::replay(request, &entry),
             Ok(_) => true,
-            Err(error) => return Err(journaled::refusal(R::API, order_id, &error)),
+            Err(error) => return Err(journaled::refusal(api, order_id, &error)),
         };
         let first = std::sync::atomic::AtomicBool::new(true);
         let result = self
             .drive(
-                R::API,
-                R::SCHEME,
+                api,
+                request.scheme(),
                 Some(order_id),
                 resumed,
                 |token, remaining| {
@@ -367,7 +369,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                         if retry {
                             // A lost count only understates attempts; the call goes on.
                             if let Err(error) = journal.attempt(env, journal_key).await {
-                                tracing::warn!(api = R::API, %error, "the journal did not count an attempt");
+                                tracing::warn!(api, %error, "the journal did not count an attempt");
                             }
                         }
                         self.attempt_with_body(player, request, app_key, &token, remaining).await
@@ -390,12 +392,12 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             (Ok(_), result) => result.map(|(response, _)| response),
             (Err(error), Ok((response, _))) => {
                 // Applied: the entry stays pending and a reconciler confirms it.
-                tracing::warn!(api = R::API, order_id, %error, "the journal did not record an applied call");
+                tracing::warn!(api, order_id, %error, "the journal did not record an applied call");
                 Ok(response)
             }
             (Err(error), Err(last)) => Err(midas_core::JournalFailure::new(
                 midas_core::JournalFailureKind::OutcomeNotRecorded,
-                R::API,
+                api,
                 order_id,
                 format!("{error}; the call ended with: {last}"),
             )
@@ -425,10 +427,10 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// ```
     pub async fn prepare<R: MidasRequest>(&self, player: &Player, request: &R) -> Result<DryRun, Error> {
         let app_key = self.inner.config.key(R::SCHEME)?;
-        validate(request, &self.context(player, app_key, None, 0))?;
+        midas_core::validate(request, &self.context(player, app_key, None, 0))?;
         let token = self.inner.tokens.token().await?;
         let context = self.context(player, app_key, Some(&token), self.clock.now_unix());
-        let prepared = prepare(request, &context)?;
+        let prepared = midas_core::prepare(request, &context)?;
         Ok(DryRun { url: prepared.url(&self.inner.config.base_url, &token), body: prepared.body })
     }
     /// Runs attempts under the retry policy: one place decides what happens after a failure.
@@ -523,22 +525,22 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// 2.0 by `queryorderinfo` among the player's orders (it carries no amount), xpay by
     /// `query_order` among the player's orders with the same amount; Midas 1.0 has no lookup
     /// (`None`). One attempt, no retry. A new generation with a lookup adds its arm here.
-    async fn look_up<R: MidasRequest>(
+    async fn look_up(
         &self,
         player: &Player,
-        request: &R,
+        request: &dyn DynRequest,
         app_key: &AppKey,
         token: &AccessToken,
         remaining: Duration,
     ) -> Result<Option<bool>, Error> {
         let Some(key) = request.order_id() else { return Ok(None) };
-        if !R::SCHEME.signs_the_body() {
+        if !request.scheme().signs_the_body() {
             return Ok(None);
         }
-        match R::SCHEME {
+        match request.scheme() {
             Scheme::V2 => {
                 let query = crate::v2::QueryOrder { out_trade_no: key.to_owned(), biz_id: 1 };
-                match self.attempt(player, &query, app_key, token, remaining).await {
+                match self.attempt_typed(player, &query, app_key, token, remaining).await {
                     Ok(order) => Ok(Some(order.out_trade_no == key)),
                     // 90019: no order of this player has the id, so another order holds it.
                     Err(Error::Api(api)) if api.kind() == ApiErrorKind::OrderNotFound => Ok(Some(false)),
@@ -547,7 +549,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             }
             Scheme::Xpay => {
                 let query = crate::xpay::QueryOrder { order_id: key.to_owned() };
-                let found = self.attempt(player, &query, app_key, token, remaining).await?.order;
+                let found = self.attempt_typed(player, &query, app_key, token, remaining).await?.order;
                 let same_amount = request.amount().is_none_or(|amount| found.order_fee == Some(amount));
                 Ok(Some(found.order_id == key && same_amount))
             }
@@ -581,38 +583,52 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
 
     /// One attempt: stamp, prepare (validate, sign by the scheme, write the body), send,
     /// decode. A signature rejection carries what was signed, masked.
-    async fn attempt<R: MidasRequest>(
+    async fn attempt(
         &self,
         player: &Player,
-        request: &R,
+        request: &dyn DynRequest,
         app_key: &AppKey,
         token: &AccessToken,
         remaining: Duration,
-    ) -> Result<R::Response, Error> {
+    ) -> Result<AnyResponse, Error> {
         self.attempt_with_body(player, request, app_key, token, remaining).await.map(|(response, _)| response)
     }
 
-    /// [`Self::attempt`], with the answer body beside the response.
-    async fn attempt_with_body<R: MidasRequest>(
+    /// [`Self::attempt`] of a request the client itself sends (an order lookup), typed.
+    async fn attempt_typed<R>(
         &self,
         player: &Player,
         request: &R,
         app_key: &AppKey,
         token: &AccessToken,
         remaining: Duration,
-    ) -> Result<(R::Response, Vec<u8>), Error> {
+    ) -> Result<R::Response, Error>
+    where
+        R: MidasRequest + Sync,
+    {
+        downcast(R::API, self.attempt(player, request, app_key, token, remaining).await?)
+    }
+
+    /// [`Self::attempt`], with the answer body beside the response.
+    async fn attempt_with_body(
+        &self,
+        player: &Player,
+        request: &dyn DynRequest,
+        app_key: &AppKey,
+        token: &AccessToken,
+        remaining: Duration,
+    ) -> Result<(AnyResponse, Vec<u8>), Error> {
         let context = self.context(player, app_key, Some(token), self.clock.now_unix());
-        let prepared = prepare(request, &context)?;
+        let prepared = request.prepare(&context)?;
         let url = prepared.url(&self.inner.config.base_url, token);
         let body = self.send(url, prepared.body, remaining).await?;
-        let key = request.order_key();
-        let decoded = decode::<R::Response>(R::API, &body, |code| R::SCHEME.classify(code), key);
+        let decoded = request.decode(&body, request.order_key());
         decoded.map(|response| (response, body)).map_err(|error| match error {
             Error::Api(api) if api.kind().is_signature_rejection() => {
                 // What was signed, masked: prepared again (same stamp, same bytes) only on this
                 // rare path, so the attempt sends its body without a copy.
-                match prepare(request, &context) {
-                    Ok(again) => Error::Api(api.with_signed(again.masked(request, &context))),
+                match request.prepare(&context) {
+                    Ok(again) => Error::Api(api.with_signed(request.masked(&again, &context))),
                     Err(_) => Error::Api(api),
                 }
             }

@@ -1,17 +1,16 @@
 //! What a journaled call records, and how a decided entry answers a repeated call.
 
-use midas_core::{
-    ApiError, Env, Error, JournalFailure, JournalFailureKind, JsonObject, MidasRequest, decode,
-};
+use midas_core::{ApiError, Env, Error, JournalFailure, JournalFailureKind, JsonObject, Scheme};
 use midas_journal::{Entry, Intent, JournalError, Outcome, State};
 
+use crate::erased::{AnyResponse, DynRequest};
 use crate::player::Player;
 
 /// The journal's key of a call whose order id is `order_id`: the order id itself, except for
 /// Midas 1.0 `cancelpay`, whose `bill_no` is the pay's: its key is `{bill_no}#cancelpay`, so
 /// that cancelling a journaled pay is not taken for reusing its id.
-pub(crate) fn journal_key<R: MidasRequest>(order_id: &str) -> String {
-    if R::SCHEME == midas_core::Scheme::V1 && R::API == "cancelpay" {
+pub(crate) fn journal_key(request: &dyn DynRequest, order_id: &str) -> String {
+    if request.scheme() == Scheme::V1 && request.api() == "cancelpay" {
         format!("{order_id}#cancelpay")
     } else {
         order_id.to_owned()
@@ -19,16 +18,16 @@ pub(crate) fn journal_key<R: MidasRequest>(order_id: &str) -> String {
 }
 
 /// The write-ahead intent of `request` for `player` in `env`, under [`journal_key`].
-pub(crate) fn intent<R: MidasRequest>(request: &R, player: &Player, env: Env, order_id: &str) -> Intent {
+pub(crate) fn intent(request: &dyn DynRequest, player: &Player, env: Env, order_id: &str) -> Intent {
     let mut fields = Vec::with_capacity(128);
     let mut object = JsonObject::new(&mut fields);
     request.write_fields(&mut object);
     object.finish();
     Intent {
         env: env.as_str().to_owned(),
-        order_id: journal_key::<R>(order_id),
-        api: R::API.to_owned(),
-        generation: R::SCHEME.as_str().to_owned(),
+        order_id: journal_key(request, order_id),
+        api: request.api().to_owned(),
+        generation: request.scheme().as_str().to_owned(),
         openid: player.openid().to_owned(),
         zone_id: player.zone_id().to_owned(),
         amount: request.amount(),
@@ -61,23 +60,22 @@ pub(crate) fn outcome_of_error(error: &Error) -> Outcome {
 
 /// The answer of a decided entry to a repeated call: its recorded response, its refusal, or
 /// "already processed" when it was confirmed without an answer.
-pub(crate) fn replay<R: MidasRequest>(entry: &Entry) -> Result<R::Response, Error> {
+pub(crate) fn replay(request: &dyn DynRequest, entry: &Entry) -> Result<AnyResponse, Error> {
     let order_id = entry.intent.order_id.as_str();
+    let api = request.api();
     match entry.state {
         State::Applied | State::Settled => match &entry.answer {
-            Some(answer) => {
-                decode::<R::Response>(R::API, answer.as_bytes(), |code| R::SCHEME.classify(code), None)
-            }
-            None => Err(Error::AlreadyProcessed { api: R::API, bill_no: order_id.to_owned() }),
+            Some(answer) => request.decode(answer.as_bytes(), None),
+            None => Err(Error::AlreadyProcessed { api, bill_no: order_id.to_owned() }),
         },
         State::Refused => {
             let errcode = entry.errcode.unwrap_or_default();
             let errmsg = entry.reason.clone().unwrap_or_default();
-            Err(Error::Api(ApiError::new(R::API, errcode, errmsg, R::SCHEME.classify(errcode))))
+            Err(Error::Api(ApiError::new(api, errcode, errmsg, request.scheme().classify(errcode))))
         }
         _ => Err(JournalFailure::new(
             JournalFailureKind::NeedsAttention,
-            R::API,
+            api,
             order_id,
             entry.reason.clone().unwrap_or_else(|| format!("the order is {}", entry.state)),
         )

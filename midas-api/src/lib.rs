@@ -52,6 +52,7 @@ mod clock;
 mod config;
 #[cfg(feature = "journal")]
 mod counters;
+mod erased;
 #[cfg(feature = "redis")]
 mod fleet;
 mod generations;

@@ -25,8 +25,9 @@ impl core::fmt::Debug for MpExtra<'_> {
 /// A request of any generation. Implemented by `#[midas_api]`; not meant to be written by
 /// hand. The generation is data ([`Self::SCHEME`]); [`prepare`](crate::prepare()) signs by it.
 pub trait MidasRequest {
-    /// The success response (without `errcode`/`errmsg`).
-    type Response: DeserializeOwned;
+    /// The success response (without `errcode`/`errmsg`): owned data a task can hand to
+    /// another.
+    type Response: DeserializeOwned + Send + 'static;
     /// The API's name, e.g. `"present"`.
     const API: &'static str;
     /// The generation.
