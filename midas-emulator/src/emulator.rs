@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::api::Api;
+use crate::events::EventMessage;
 use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
 use crate::ledger::{Balance, DEFAULT_ZONE_ID, Effect};
 use crate::listen;
@@ -315,7 +316,41 @@ impl Emulator {
     /// # Ok(()) }
     /// ```
     pub async fn push(&self, target: &PushTarget, message: &str, injection: Injection) -> PushReport {
-        let report = crate::pusher::push(&self.http, target, message, injection).await;
+        let report = crate::pusher::push(&self.http, target, message, None, injection).await;
+        self.pushes.add(report.clone());
+        report
+    }
+
+    /// Pushes `event` to `target` as WeChat does: rendered in the target's format, a mini-game
+    /// payload signed with this emulator's payment key of the event's environment
+    /// ([`Self::payment_key`]: the receiver's `PushConfig` must hold the same AppKeys), then
+    /// sealed, POSTed and pushed again on the event's documented schedule (or the target's)
+    /// as [`Self::push`] does.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_emulator::{Emulator, Env, EventKind, EventMessage, Injection, PushTarget};
+    /// let emulator = Emulator::start().await?;
+    /// let config = midas_push::PushConfig::builder()
+    ///     .token("AAAAA")
+    ///     .encoding_aes_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    ///     .app_id(emulator.appid())
+    ///     .app_key_sandbox(emulator.payment_key(Env::Sandbox).expose_secret())
+    ///     .build()?;
+    /// let target = PushTarget::new("http://127.0.0.1:8080/push", config).speed_up(1_000);
+    /// let event = EventMessage::new(EventKind::MiniGameGoodsDeliver, "order-0001").env(Env::Sandbox);
+    /// assert!(emulator.push_event(&target, &event, Injection::None).await.delivered());
+    /// # Ok(()) }
+    /// ```
+    pub async fn push_event(
+        &self,
+        target: &PushTarget,
+        event: &EventMessage,
+        injection: Injection,
+    ) -> PushReport {
+        let message = event.message(target.push_format(), self.payment_key(event.environment()));
+        let report = crate::pusher::push(&self.http, target, &message, Some(event.kind()), injection).await;
         self.pushes.add(report.clone());
         report
     }

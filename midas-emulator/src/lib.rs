@@ -88,6 +88,17 @@
 //! for a declared `Content-Length` above 64 KiB. The AppSecret and access tokens are compared
 //! in constant time.
 //!
+//! The server plays WeChat's push side too ([`Emulator::push_event`], [`PushTarget`]): every
+//! payment event of the push protocol as a typed [`EventMessage`] ([`EventKind`]: the seven
+//! xpay events, fields at the top level, and the five mini-game 2.0 events, wrapped as
+//! `{"Event":…,"MiniGame":{"Payload":"<json text>","PayEventSig":"<hex>","IsMock":…}}` with
+//! `PayEventSig = hex(HMAC-SHA256(payment key of the payload's Env, Event + "&" + Payload))`),
+//! in JSON or XML (a mini-game payload stays JSON text inside XML), mock pushes on demand,
+//! sealed in plaintext, compatible or safe mode, re-pushed on the documented schedule
+//! ([`EventKind::schedule`], sped up for tests) until answered success, and damaged on demand
+//! ([`Injection`]). The binary's `push` command does the same for services in any language
+//! (`midas-emulator --help`).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), midas_emulator::StartError> {
@@ -110,6 +121,7 @@ mod api;
 mod auth;
 mod builder;
 mod emulator;
+mod events;
 mod fault;
 mod keys;
 mod ledger;
@@ -133,9 +145,10 @@ pub use builder::{
     DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, DEFAULT_TOKEN_LIFETIME, EmulatorBuilder, StartError,
 };
 pub use emulator::Emulator;
+pub use events::{DELIVERY_SCHEDULE, EventKind, EventMessage, XPAY_SCHEDULE};
 pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, FaultRecord, InvalidRates};
 pub use ledger::{Balance, Change, DEFAULT_ZONE_ID, Effect};
 pub use midas_core::{AccessToken, AppKey, AppSecret, Env, SessionKey};
-pub use pusher::{DELIVERY_SCHEDULE, Injection, PushAttempt, PushReport, PushTarget, goods_delivery_message};
+pub use pusher::{Injection, PushAttempt, PushReport, PushTarget, goods_delivery_message};
 pub use routes::{InvalidRoute, Route, RouteError, RouteFields, RouteHandler, RouteRequest};
 pub use tokens::TokenRequests;

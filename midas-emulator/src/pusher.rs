@@ -3,33 +3,16 @@
 //! documented schedule until the receiver answers success.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use midas_push::{Format, Mode, PushConfig, Seal};
 
-/// The re-push intervals of mini-game goods deliveries (`push.md` §1): 15 s, 15 s, 30 s,
-/// 3 min, 10 min, 20 min, 30 min, 30 min, 30 min, 60 min, 3 h, 3 h, 3 h, 6 h, 6 h.
-pub const DELIVERY_SCHEDULE: [Duration; 15] = [
-    Duration::from_secs(15),
-    Duration::from_secs(15),
-    Duration::from_secs(30),
-    Duration::from_secs(180),
-    Duration::from_secs(600),
-    Duration::from_secs(1_200),
-    Duration::from_secs(1_800),
-    Duration::from_secs(1_800),
-    Duration::from_secs(1_800),
-    Duration::from_secs(3_600),
-    Duration::from_secs(10_800),
-    Duration::from_secs(10_800),
-    Duration::from_secs(10_800),
-    Duration::from_secs(21_600),
-    Duration::from_secs(21_600),
-];
+use crate::events::{DELIVERY_SCHEDULE, EventKind, EventMessage, unix_now};
 
 /// Where and how the local server pushes: the receiver's URL, the push configuration it shares
-/// with the receiver (Token, EncodingAESKey, AppID, mode), the format, and the re-push
-/// schedule with a speed-up for tests.
+/// with the receiver (Token, EncodingAESKey, AppID, mode, and the AppKeys its `PayEventSig`
+/// checks use: the emulator's payment keys), the format, and the re-push schedule with a
+/// speed-up for tests.
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,34 +34,30 @@ pub struct PushTarget {
     url: String,
     config: PushConfig,
     format: Format,
-    schedule: Vec<Duration>,
+    schedule: Option<Vec<Duration>>,
     speed_up: u32,
 }
 
 impl PushTarget {
-    /// Pushes to `url` with `config`, as JSON, on [`DELIVERY_SCHEDULE`] in real time.
+    /// Pushes to `url` with `config`, as JSON, in real time on the event's documented schedule
+    /// ([`EventKind::schedule`]; [`DELIVERY_SCHEDULE`] for a message given as text).
     pub fn new(url: impl Into<String>, config: PushConfig) -> Self {
-        Self {
-            url: url.into(),
-            config,
-            format: Format::Json,
-            schedule: DELIVERY_SCHEDULE.to_vec(),
-            speed_up: 1,
-        }
+        Self { url: url.into(), config, format: Format::Json, schedule: None, speed_up: 1 }
     }
 
-    /// Sets the format of the pushes' envelope; the message must be in it (the xpay and
-    /// mini-game payment events are JSON).
+    /// Sets the format of the pushes: an [`EventMessage`] is rendered in it, and the envelope
+    /// of an encrypted push is in it (a message given as text must be in it too).
     #[must_use]
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
         self
     }
 
-    /// Sets the re-push intervals (the first push is immediate).
+    /// Sets the re-push intervals for every push (the first push is immediate), instead of
+    /// each event's documented schedule.
     #[must_use]
     pub fn schedule(mut self, schedule: Vec<Duration>) -> Self {
-        self.schedule = schedule;
+        self.schedule = Some(schedule);
         self
     }
 
@@ -92,6 +71,25 @@ impl PushTarget {
     /// The receiver's URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The push configuration shared with the receiver.
+    pub fn config(&self) -> &PushConfig {
+        &self.config
+    }
+
+    /// The format of the pushes.
+    pub fn push_format(&self) -> Format {
+        self.format
+    }
+
+    /// Pushes `event` with `injection`, without a running emulator (what the binary's `push`
+    /// command does): rendered in the target's format, a mini-game payload signed with the
+    /// AppKey of the event's environment from the target's configuration (an empty
+    /// `PayEventSig` when it has none), then as [`Emulator::push`](crate::Emulator::push).
+    pub async fn push_event(&self, event: &EventMessage, injection: Injection) -> PushReport {
+        let message = event.render(self.format, self.config.app_key(event.environment()));
+        push(&reqwest::Client::new(), self, &message, Some(event.kind()), injection).await
     }
 }
 
@@ -111,6 +109,10 @@ pub enum Injection {
     /// Pad the message (trailing JSON whitespace) so that its encrypted form ends in a whole
     /// block of padding (pad 32), which receivers with a 16-byte unpad get wrong.
     FullPadBlock,
+    /// Edit a mini-game payload after it was signed (a space added to its text: the fields
+    /// read the same, the signed text does not), so that its `PayEventSig` no longer verifies;
+    /// pushed once. A message without a `MiniGame` payload is not sent.
+    TamperedPayload,
 }
 
 /// One POST of a push and what the receiver answered.
@@ -156,33 +158,19 @@ impl PushLog {
     }
 }
 
-/// The goods delivery event (`xpay_goods_deliver_notify`) of a paid order, as JSON.
+/// The goods delivery event (`xpay_goods_deliver_notify`) of a paid order in the sandbox, as
+/// JSON: a shorthand of [`EventMessage`] for the most common push.
 ///
 /// ```
 /// let message = midas_emulator::goods_delivery_message("player-1", "order-0001", "sword", 600);
 /// assert!(message.contains(r#""OutTradeNo":"order-0001""#));
 /// ```
 pub fn goods_delivery_message(openid: &str, out_trade_no: &str, product_id: &str, price: i64) -> String {
-    let now = unix_now();
-    serde_json::json!({
-        "ToUserName": "gh_local_midas",
-        "FromUserName": openid,
-        "CreateTime": now,
-        "MsgType": "event",
-        "Event": "xpay_goods_deliver_notify",
-        "OpenId": openid,
-        "OutTradeNo": out_trade_no,
-        "Env": 1,
-        "WeChatPayInfo": {"MchOrderNo": format!("mch-{out_trade_no}"), "TransactionId": format!("tx-{out_trade_no}"), "PaidTime": now},
-        "GoodsInfo": {"ProductId": product_id, "Quantity": 1, "OrigPrice": price, "ActualPrice": price, "Attach": ""},
-    })
-    .to_string()
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0))
+    EventMessage::new(EventKind::XpayGoodsDeliver, out_trade_no)
+        .open_id(openid)
+        .product_id(product_id)
+        .amount(price)
+        .render(Format::Json, None)
 }
 
 /// A nonce no other push of this process uses.
@@ -192,35 +180,74 @@ fn nonce() -> String {
     format!("local-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Whether an answer body says success: `{"ErrCode":0,…}` or `success`.
-fn is_success(body: &str) -> bool {
+/// Whether an answer body says success: `{"ErrCode":0,…}`, its XML form, or `success`; an
+/// encrypted answer (`Encrypt`, as the iOS refund decision comes in safe mode) is opened with
+/// the target's key first.
+fn is_success(body: &str, config: &PushConfig) -> bool {
     let body = body.trim();
-    body == "success"
-        || serde_json::from_str::<serde_json::Value>(body)
-            .ok()
-            .and_then(|value| value.get("ErrCode").and_then(serde_json::Value::as_i64))
+    if body == "success" || body.contains("<ErrCode>0</ErrCode>") {
+        return true;
+    }
+    let encrypt = if body.starts_with('<') {
+        body.split_once("<Encrypt><![CDATA[")
+            .and_then(|(_, rest)| rest.split_once("]]></Encrypt>"))
+            .map(|(text, _)| text.to_owned())
+    } else {
+        let value = serde_json::from_str::<serde_json::Value>(body).ok();
+        if value.as_ref().and_then(|value| value.get("ErrCode")).and_then(serde_json::Value::as_i64)
             == Some(0)
-        || body.contains("<ErrCode>0</ErrCode>")
+        {
+            return true;
+        }
+        value.and_then(|value| value.get("Encrypt").and_then(serde_json::Value::as_str).map(str::to_owned))
+    };
+    let opened = encrypt
+        .zip(config.encoding_aes_key())
+        .and_then(|(encrypt, key)| midas_push::PushCipher::new(key, config.app_id()).decrypt(&encrypt).ok());
+    // Each layer is shorter than the one around it, so this ends.
+    opened.is_some_and(|decrypted| is_success(&decrypted.message, config))
 }
 
-/// Pushes `message` to `target` with `injection`, on the schedule, until it is answered
-/// success or the schedule ends.
+/// Pushes `message` (of event `kind`, when known) to `target` with `injection`, on the
+/// schedule, until it is answered success or the schedule ends.
 pub(crate) async fn push(
     http: &reqwest::Client,
     target: &PushTarget,
     message: &str,
+    kind: Option<EventKind>,
     injection: Injection,
 ) -> PushReport {
     let mut report = PushReport { message: message.to_owned(), injection, attempts: Vec::new() };
-    let once = matches!(injection, Injection::ForgedSignature | Injection::WrongAppId);
-    let padded;
-    let message = if injection == Injection::FullPadBlock {
-        padded = pad_to_full_block(message, target.config.app_id());
-        padded.as_str()
-    } else {
-        message
+    let once =
+        matches!(injection, Injection::ForgedSignature | Injection::WrongAppId | Injection::TamperedPayload);
+    let edited;
+    let message = match injection {
+        Injection::FullPadBlock => {
+            edited = pad_to_full_block(message, target.config.app_id());
+            edited.as_str()
+        }
+        Injection::TamperedPayload => match tamper_payload(message) {
+            Some(tampered) => {
+                edited = tampered;
+                edited.as_str()
+            }
+            None => {
+                report.attempts.push(PushAttempt {
+                    status: 0,
+                    body: "the message has no mini-game payload to tamper with".to_owned(),
+                    success: false,
+                });
+                return report;
+            }
+        },
+        _ => message,
     };
-    let waits = std::iter::once(Duration::ZERO).chain(target.schedule.iter().copied());
+    let schedule = match (&target.schedule, kind) {
+        (Some(schedule), _) => schedule.as_slice(),
+        (None, Some(kind)) => kind.schedule(),
+        (None, None) => &DELIVERY_SCHEDULE[..],
+    };
+    let waits = std::iter::once(Duration::ZERO).chain(schedule.iter().copied());
     for wait in waits {
         tokio::time::sleep(wait / target.speed_up).await;
         let Some(attempt) = post(http, target, message, injection).await else {
@@ -269,7 +296,7 @@ async fn post(
         Ok(answer) => {
             let status = answer.status().as_u16();
             let body = answer.text().await.unwrap_or_default();
-            let success = (200..300).contains(&status) && is_success(&body);
+            let success = (200..300).contains(&status) && is_success(&body, config);
             PushAttempt { status, body, success }
         }
         Err(error) => PushAttempt { status: 0, body: error.to_string(), success: false },
@@ -283,6 +310,21 @@ fn pad_to_full_block(message: &str, app_id: &str) -> String {
     let frame = 16 + 4 + message.len() + app_id.len();
     let spaces = (32 - frame % 32) % 32;
     format!("{message}{}", " ".repeat(spaces))
+}
+
+/// `message` with a space added at the end of its mini-game payload text (JSON or XML), or
+/// `None` when it has no payload.
+fn tamper_payload(message: &str) -> Option<String> {
+    if message.trim_start().starts_with('<') {
+        let start = message.find("<Payload><![CDATA[")? + "<Payload><![CDATA[".len();
+        let end = start + message[start..].find("]]></Payload>")?;
+        return Some(format!("{} {}", &message[..end], &message[end..]));
+    }
+    let mut fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(message).ok()?;
+    let payload = fields.get_mut("MiniGame")?.get_mut("Payload")?;
+    let edited = format!("{} ", payload.as_str()?);
+    *payload = serde_json::Value::String(edited);
+    Some(serde_json::Value::Object(fields).to_string())
 }
 
 /// The query with its signature's first hex digit changed.

@@ -211,4 +211,6 @@ pub enum InboxClaim {
     Done(String),
     /// Another claim's handler is running now.
     InProgress,
+    /// The event is stored for a worker (persist-then-ack): it was acknowledged; run nothing.
+    Queued,
 }

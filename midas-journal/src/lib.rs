@@ -17,11 +17,13 @@
 
 mod entry;
 mod error;
+mod inbox;
 mod order_id;
 mod sql;
 mod store;
 
 pub use entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
 pub use error::JournalError;
+pub use inbox::{InboxEvent, InboxStore};
 pub use order_id::OrderIds;
 pub use store::{Durability, Journal, SqliteSettings};

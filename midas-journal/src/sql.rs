@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::JournalError;
 use crate::entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
+use crate::inbox::{InboxEvent, InboxStore};
 
 /// What differs between the two databases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -499,6 +500,10 @@ pub(crate) async fn inbox_claim(
         let answer: Option<String> = row.try_get("answer").map_err(database)?;
         return Ok(InboxClaim::Done(answer.unwrap_or_default()));
     }
+    if state != "claimed" {
+        // Stored for a worker, or set aside for attention: acknowledged, not to run here.
+        return Ok(InboxClaim::Queued);
+    }
     let until: Option<i64> = row.try_get("lease_until_ms").map_err(database)?;
     if until.is_some_and(|until| until > lease.now_ms) {
         return Ok(InboxClaim::InProgress);
@@ -516,7 +521,7 @@ pub(crate) async fn inbox_claim(
     Ok(InboxClaim::First)
 }
 
-/// Marks a claimed event done with its answer; `false` when it was done already.
+/// Marks a claimed or stored event done with its answer; `false` when it was done already.
 pub(crate) async fn inbox_complete(
     conn: &mut AnyConnection,
     key: &str,
@@ -525,7 +530,7 @@ pub(crate) async fn inbox_complete(
 ) -> Result<bool, JournalError> {
     let done = sqlx::query(
         "UPDATE midas_inbox SET state = 'done', answer = $1, lease_owner = NULL, lease_until_ms = NULL, \
-         updated_ms = $2 WHERE event_key = $3 AND state = 'claimed'",
+         updated_ms = $2 WHERE event_key = $3 AND state IN ('claimed', 'stored')",
     )
     .bind(answer)
     .bind(now_ms)
@@ -544,4 +549,187 @@ pub(crate) async fn inbox_abandon(conn: &mut AnyConnection, key: &str) -> Result
         .await
         .map_err(database)?;
     Ok(())
+}
+
+/// The columns of a stored event.
+const INBOX_EVENT: &str = "event_key, message, envelope, attempts, next_try_ms, last_error, created_ms";
+
+fn inbox_event(row: &AnyRow) -> Result<InboxEvent, JournalError> {
+    let key: String = row.try_get("event_key").map_err(database)?;
+    let text = |name: &str| -> Result<String, JournalError> {
+        let value: Option<String> = row.try_get(name).map_err(database)?;
+        value.ok_or_else(|| JournalError::Corrupt {
+            order_id: key.clone(),
+            what: format!("inbox `{name}` missing"),
+        })
+    };
+    Ok(InboxEvent {
+        message: text("message")?,
+        envelope: text("envelope")?,
+        attempts: row.try_get("attempts").map_err(database)?,
+        next_try_ms: row.try_get::<Option<i64>, _>("next_try_ms").map_err(database)?.unwrap_or(0),
+        last_error: row.try_get("last_error").map_err(database)?,
+        created_ms: row.try_get("created_ms").map_err(database)?,
+        key,
+    })
+}
+
+/// Stores a pushed event for a worker: new (or a lapsed claim taken over), stored already,
+/// done, or held by a live claim.
+pub(crate) async fn inbox_store(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    key: &str,
+    message: &str,
+    envelope: &str,
+    lease: &Lease,
+) -> Result<InboxStore, JournalError> {
+    let inserted = sqlx::query(
+        "INSERT INTO midas_inbox (event_key, state, message, envelope, attempts, next_try_ms, created_ms, updated_ms) \
+         VALUES ($1, 'stored', $2, $3, 0, 0, $4, $4) ON CONFLICT (event_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(message)
+    .bind(envelope)
+    .bind(lease.now_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(InboxStore::New);
+    }
+    let query = format!(
+        "SELECT state, answer, lease_until_ms FROM midas_inbox WHERE event_key = $1{}",
+        dialect.for_update()
+    );
+    let row = sqlx::query(&query).bind(key).fetch_one(&mut *conn).await.map_err(database)?;
+    let state: String = row.try_get("state").map_err(database)?;
+    match state.as_str() {
+        "done" => {
+            let answer: Option<String> = row.try_get("answer").map_err(database)?;
+            return Ok(InboxStore::Done(answer.unwrap_or_default()));
+        }
+        "claimed" => {}
+        _ => return Ok(InboxStore::Queued),
+    }
+    let until: Option<i64> = row.try_get("lease_until_ms").map_err(database)?;
+    if until.is_some_and(|until| until > lease.now_ms) {
+        return Ok(InboxStore::InProgress);
+    }
+    sqlx::query(
+        "UPDATE midas_inbox SET state = 'stored', message = $1, envelope = $2, attempts = 0, next_try_ms = 0, \
+         last_error = NULL, lease_owner = NULL, lease_until_ms = NULL, updated_ms = $3 WHERE event_key = $4",
+    )
+    .bind(message)
+    .bind(envelope)
+    .bind(lease.now_ms)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(InboxStore::New)
+}
+
+/// Leases up to `limit` stored events due at `due_ms` whose lease is free or lapsed, soonest
+/// due first, counting one more attempt on each. On PostgreSQL rows another transaction has
+/// locked are skipped, so concurrent workers never take the same event.
+pub(crate) async fn inbox_lease_stored(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    due_ms: i64,
+    limit: i64,
+    lease: &Lease,
+) -> Result<Vec<InboxEvent>, JournalError> {
+    let query = format!(
+        "UPDATE midas_inbox SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1, updated_ms = $3 \
+         WHERE event_key IN (SELECT event_key FROM midas_inbox \
+         WHERE state = 'stored' AND next_try_ms <= $4 AND (lease_until_ms IS NULL OR lease_until_ms <= $3) \
+         ORDER BY next_try_ms, created_ms LIMIT $5{}) \
+         RETURNING {INBOX_EVENT}",
+        dialect.skip_locked()
+    );
+    let rows = sqlx::query(&query)
+        .bind(&lease.owner)
+        .bind(lease.until_ms)
+        .bind(lease.now_ms)
+        .bind(due_ms)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(database)?;
+    let mut events = rows.iter().map(inbox_event).collect::<Result<Vec<_>, _>>()?;
+    events.sort_by(|a, b| (a.next_try_ms, a.created_ms, &a.key).cmp(&(b.next_try_ms, b.created_ms, &b.key)));
+    Ok(events)
+}
+
+/// Frees a stored event's lease after a failed run, with the next try and the failure.
+pub(crate) async fn inbox_retry(
+    conn: &mut AnyConnection,
+    key: &str,
+    next_try_ms: i64,
+    error: &str,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "UPDATE midas_inbox SET lease_owner = NULL, lease_until_ms = NULL, next_try_ms = $1, last_error = $2, \
+         updated_ms = $3 WHERE event_key = $4 AND state = 'stored'",
+    )
+    .bind(next_try_ms)
+    .bind(error)
+    .bind(now_ms)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets a stored event aside: no worker leases it until it is requeued.
+pub(crate) async fn inbox_needs_attention(
+    conn: &mut AnyConnection,
+    key: &str,
+    error: &str,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "UPDATE midas_inbox SET state = 'attention', lease_owner = NULL, lease_until_ms = NULL, last_error = $1, \
+         updated_ms = $2 WHERE event_key = $3 AND state = 'stored'",
+    )
+    .bind(error)
+    .bind(now_ms)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Up to `limit` events set aside, oldest first.
+pub(crate) async fn inbox_needing_attention(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<InboxEvent>, JournalError> {
+    let query = format!(
+        "SELECT {INBOX_EVENT} FROM midas_inbox WHERE state = 'attention' ORDER BY created_ms, event_key LIMIT $1"
+    );
+    let rows = sqlx::query(&query).bind(limit).fetch_all(&mut *conn).await.map_err(database)?;
+    rows.iter().map(inbox_event).collect()
+}
+
+/// Puts an event set aside back in the queue, due at once, attempts from zero.
+pub(crate) async fn inbox_requeue(
+    conn: &mut AnyConnection,
+    key: &str,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "UPDATE midas_inbox SET state = 'stored', attempts = 0, next_try_ms = 0, updated_ms = $1 \
+         WHERE event_key = $2 AND state = 'attention'",
+    )
+    .bind(now_ms)
+    .bind(key)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
 }

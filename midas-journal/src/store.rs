@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::JournalError;
 use crate::entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
+use crate::inbox::{InboxEvent, InboxStore};
 use crate::sql::{self, Dialect, Due, Lease};
 
 /// `PRAGMA application_id` of a SQLite journal ("MIDJ"): a SQLite file of another
@@ -455,7 +456,8 @@ impl Journal {
     /// Claims the pushed event `key` for this journal's handler: [`InboxClaim::First`] (run
     /// it, then [`Self::inbox_complete`] or [`Self::inbox_abandon`]), [`InboxClaim::Done`] with
     /// the answer of the run that completed it, or [`InboxClaim::InProgress`] while another
-    /// claim's lease ([`Self::lease`]) is live. A claim whose holder died lapses with its lease.
+    /// claim's lease ([`Self::lease`]) is live, or [`InboxClaim::Queued`] for an event stored
+    /// for a worker ([`Self::inbox_store`]). A claim whose holder died lapses with its lease.
     pub async fn inbox_claim(&self, key: &str) -> Result<InboxClaim, JournalError> {
         match self.run(Op::InboxClaim { key: key.to_owned(), lease: self.new_lease() }).await? {
             Done::Claim(claim) => Ok(claim),
@@ -474,9 +476,89 @@ impl Journal {
     }
 
     /// Gives a claim up (the handler failed): the next push of `key` runs the handler again.
+    /// A stored event is not a claim: nothing happens to it.
     pub async fn inbox_abandon(&self, key: &str) -> Result<(), JournalError> {
         self.run(Op::InboxAbandon { key: key.to_owned() }).await?;
         Ok(())
+    }
+
+    /// Stores the pushed event `key` for a worker (persist-then-ack), with its exact `message`
+    /// and its `envelope`, committed before this returns: [`InboxStore::New`] (acknowledge
+    /// the push), [`InboxStore::Queued`] (stored before: acknowledge, store nothing),
+    /// [`InboxStore::Done`] with the stored answer, or [`InboxStore::InProgress`] while a
+    /// synchronous claim's lease is live (a lapsed one is taken over).
+    pub async fn inbox_store(
+        &self,
+        key: &str,
+        message: &str,
+        envelope: &str,
+    ) -> Result<InboxStore, JournalError> {
+        let op = Op::InboxStore {
+            key: key.to_owned(),
+            message: message.to_owned(),
+            envelope: envelope.to_owned(),
+            lease: self.new_lease(),
+        };
+        match self.run(op).await? {
+            Done::Store(found) => Ok(found),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Leases to this journal up to `limit` stored events whose next try is at or before
+    /// `due_ms` (Unix milliseconds, on the caller's clock) and whose lease is free or lapsed,
+    /// soonest due first, and counts one more attempt on each. On PostgreSQL, workers of
+    /// several instances never take one event at once (`FOR UPDATE SKIP LOCKED`). The lease
+    /// lasts [`Self::lease`].
+    pub async fn inbox_lease_stored(
+        &self,
+        due_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<InboxEvent>, JournalError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match self.run(Op::InboxLeaseStored { due_ms, limit, lease: self.new_lease() }).await? {
+            Done::InboxEvents(events) => Ok(events),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Frees the lease of the stored event `key` after a failed run: next try at
+    /// `next_try_ms`, `error` kept. `false` when `key` is not a stored event.
+    pub async fn inbox_retry(&self, key: &str, next_try_ms: i64, error: &str) -> Result<bool, JournalError> {
+        let op =
+            Op::InboxRetry { key: key.to_owned(), next_try_ms, error: error.to_owned(), now_ms: now_ms() };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Sets the stored event `key` aside with `error`: no worker leases it until
+    /// [`Self::inbox_requeue`]. `false` when `key` is not a stored event.
+    pub async fn inbox_needs_attention(&self, key: &str, error: &str) -> Result<bool, JournalError> {
+        let op = Op::InboxNeedsAttention { key: key.to_owned(), error: error.to_owned(), now_ms: now_ms() };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Up to `limit` events set aside, oldest first.
+    pub async fn inbox_needing_attention(&self, limit: usize) -> Result<Vec<InboxEvent>, JournalError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match self.run(Op::InboxNeedingAttention { limit }).await? {
+            Done::InboxEvents(events) => Ok(events),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Puts the event `key` set aside back in the queue, due at once, attempts from zero.
+    /// `false` when it is not set aside.
+    pub async fn inbox_requeue(&self, key: &str) -> Result<bool, JournalError> {
+        match self.run(Op::InboxRequeue { key: key.to_owned(), now_ms: now_ms() }).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
     }
 
     fn new_lease(&self) -> Lease {
@@ -527,6 +609,12 @@ enum Op {
     InboxClaim { key: String, lease: Lease },
     InboxComplete { key: String, answer: String, now_ms: i64 },
     InboxAbandon { key: String },
+    InboxStore { key: String, message: String, envelope: String, lease: Lease },
+    InboxLeaseStored { due_ms: i64, limit: i64, lease: Lease },
+    InboxRetry { key: String, next_try_ms: i64, error: String, now_ms: i64 },
+    InboxNeedsAttention { key: String, error: String, now_ms: i64 },
+    InboxNeedingAttention { limit: i64 },
+    InboxRequeue { key: String, now_ms: i64 },
 }
 
 /// What an operation returns.
@@ -538,6 +626,8 @@ enum Done {
     Entries(Vec<Entry>),
     Claim(InboxClaim),
     Count(i64),
+    Store(InboxStore),
+    InboxEvents(Vec<InboxEvent>),
 }
 
 impl Op {
@@ -550,10 +640,19 @@ impl Op {
             | Self::Settle { env, order_id, .. }
             | Self::Release { env, order_id, .. }
             | Self::Get { env, order_id } => Some((env.as_str(), order_id.as_str())),
-            Self::InboxClaim { key, .. } | Self::InboxComplete { key, .. } | Self::InboxAbandon { key } => {
-                Some(("inbox", key.as_str()))
-            }
-            Self::LeaseDue { .. } | Self::List { .. } | Self::Count { .. } | Self::Player { .. } => None,
+            Self::InboxClaim { key, .. }
+            | Self::InboxComplete { key, .. }
+            | Self::InboxAbandon { key }
+            | Self::InboxStore { key, .. }
+            | Self::InboxRetry { key, .. }
+            | Self::InboxNeedsAttention { key, .. }
+            | Self::InboxRequeue { key, .. } => Some(("inbox", key.as_str())),
+            Self::LeaseDue { .. }
+            | Self::List { .. }
+            | Self::Count { .. }
+            | Self::Player { .. }
+            | Self::InboxLeaseStored { .. }
+            | Self::InboxNeedingAttention { .. } => None,
         }
     }
 }
@@ -605,6 +704,22 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
             sql::inbox_abandon(conn, key).await?;
             Done::Unit
         }
+        Op::InboxStore { key, message, envelope, lease } => {
+            Done::Store(sql::inbox_store(conn, dialect, key, message, envelope, lease).await?)
+        }
+        Op::InboxLeaseStored { due_ms, limit, lease } => {
+            Done::InboxEvents(sql::inbox_lease_stored(conn, dialect, *due_ms, *limit, lease).await?)
+        }
+        Op::InboxRetry { key, next_try_ms, error, now_ms } => {
+            Done::Flag(sql::inbox_retry(conn, key, *next_try_ms, error, *now_ms).await?)
+        }
+        Op::InboxNeedsAttention { key, error, now_ms } => {
+            Done::Flag(sql::inbox_needs_attention(conn, key, error, *now_ms).await?)
+        }
+        Op::InboxNeedingAttention { limit } => {
+            Done::InboxEvents(sql::inbox_needing_attention(conn, *limit).await?)
+        }
+        Op::InboxRequeue { key, now_ms } => Done::Flag(sql::inbox_requeue(conn, key, *now_ms).await?),
     })
 }
 
@@ -745,6 +860,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                     "inbox".into(),
                     MigrationType::Simple,
                     include_str!("../migrations/0002_inbox.sql").into(),
+                    false,
+                ),
+                Migration::new(
+                    3,
+                    "inbox stored".into(),
+                    MigrationType::Simple,
+                    include_str!("../migrations/0003_inbox_stored.sql").into(),
                     false,
                 ),
             ])

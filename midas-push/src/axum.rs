@@ -1,5 +1,6 @@
 //! An axum [`Router`] that mounts a [`Receiver`] at a path: GET answers the activation echo,
-//! POST receives pushes. Bodies over the configured cap are refused before they are read.
+//! POST receives pushes, in the receiver's mode ([`Acknowledge`](crate::Acknowledge)). Bodies
+//! over the configured cap are refused before they are read.
 
 use std::sync::Arc;
 
@@ -10,11 +11,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::handler::Handler;
 use crate::inbox::Inbox;
-use crate::receiver::{Handler, Receiver};
+use crate::receiver::Receiver;
 use crate::reply::Reply;
 
-/// A router serving `receiver` at `path` (GET echo, POST pushes).
+/// A router serving `receiver` at `path` (GET echo, POST pushes), in either mode.
+///
+/// Synchronous (the handler runs in the request):
 ///
 /// ```
 /// use midas_push::{Answer, HandlerError, MemoryInbox, Opener, Push, PushConfig, Receiver};
@@ -32,6 +36,25 @@ use crate::reply::Reply;
 /// let app: axum::Router = midas_push::axum::router("/wechat/push", receiver);
 /// # let _ = app;
 /// # Ok::<(), midas_push::ConfigError>(())
+/// ```
+///
+/// Persist-then-ack (the router stores and acknowledges, a worker task runs the handler):
+///
+/// ```
+/// use midas_push::{Acknowledge, Answer, HandlerError, MemoryInbox, Opener, Push, PushConfig, Receiver};
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+/// # let config = PushConfig::builder().token("AAAAA").app_id("wx1").build()?;
+/// # let handler = |_push: Push| async move { Ok::<_, HandlerError>(Answer::Success) };
+/// // Use a durable inbox here (midas_api::JournalInbox): acknowledged events live in it.
+/// let receiver = Receiver::new(Opener::new(config), handler, MemoryInbox::new())
+///     .acknowledge(Acknowledge::AfterStoring);
+/// let worker = tokio::spawn(receiver.worker().run());
+/// let app: axum::Router = midas_push::axum::router("/wechat/push", receiver);
+/// # let _ = app;
+/// # worker.abort();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn router<H, I>(path: &str, receiver: Receiver<H, I>) -> Router
 where

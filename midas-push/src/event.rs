@@ -277,6 +277,18 @@ impl Event {
         })
     }
 
+    /// Whether the reply to this event carries a decision the handler makes (the iOS refund
+    /// query's `result_code`), so that it cannot be acknowledged before the handler ran: a
+    /// receiver in the persist-then-ack mode handles it in the request all the same.
+    ///
+    /// ```
+    /// use midas_push::Event;
+    /// assert!(!Event::Unknown { event: None, msg_type: None }.answer_carries_decision());
+    /// ```
+    pub fn answer_carries_decision(&self) -> bool {
+        matches!(self, Self::XpayIosRefundQuery(_))
+    }
+
     /// Whether this is an event the crate does not know.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown { .. })

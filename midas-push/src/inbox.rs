@@ -1,5 +1,6 @@
 //! The exactly-once inbox: the first push of an event runs the handler, every repeat gets
-//! the answer the first one got.
+//! the answer the first one got; in the persist-then-ack mode it also keeps the events a
+//! worker has yet to handle.
 
 use core::future::Future;
 use core::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use crate::key::EventKey;
 use crate::reply::Answer;
+use crate::stored::{Stored, StoredEvent};
 
 /// What [`Inbox::claim`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +23,9 @@ pub enum Claim {
     Done(Answer),
     /// Another request holds the claim right now; answer with a failure so WeChat retries.
     InProgress,
+    /// The event is stored and waits for a worker (the persist-then-ack mode of another
+    /// instance acknowledged it): answer success, run nothing.
+    Queued,
 }
 
 /// A failure of the inbox's storage.
@@ -70,9 +75,28 @@ impl InboxError {
 /// - A claim that is neither completed nor abandoned (the process died) must become free
 ///   again after a lease longer than the handler budget, so the event is not lost.
 ///
-/// The receiver runs the handler between `claim` and `complete`; a handler whose effects
-/// must be exactly-once even across a crash between its effect and `complete` should make
-/// its own write idempotent by the same key (or share the inbox's transaction).
+/// Stored events (the persist-then-ack mode, [`Acknowledge::AfterStoring`]):
+///
+/// - `store` on a free key keeps the event, due at once, and returns [`Stored::New`]; on a
+///   stored key (waiting, leased, or needing attention) [`Stored::Queued`]; on a completed key
+///   [`Stored::Done`]; on a live claim [`Stored::InProgress`]; a lapsed claim is taken over
+///   (`New`). It is durable before it returns, for a durable inbox: the push is acknowledged
+///   on its word. `claim` on a stored key returns [`Claim::Queued`].
+/// - `lease_stored` takes up to `limit` stored events that are due (next try at or before
+///   `due_ms`), not needing attention, and not leased by a live lease; it leases them for the
+///   inbox's lease and counts one more attempt on each. Two concurrent calls never return the
+///   same event while its lease lives (every process, for a shared durable inbox).
+/// - `complete` of a stored key stores the answer and makes it done, as for a claim.
+/// - `retry_stored` frees the lease and sets the next try; `mark_needs_attention` frees the
+///   lease and takes the event out of the leases until `requeue` puts it back (due at once,
+///   attempts from zero).
+///
+/// The receiver runs the handler between `claim` and `complete`, the worker between
+/// `lease_stored` and `complete`; a handler whose effects must be exactly-once even across a
+/// crash between its effect and `complete` should make its own write idempotent by the same
+/// key (or share the inbox's transaction). Keep the handler's budget below the lease.
+///
+/// [`Acknowledge::AfterStoring`]: crate::Acknowledge::AfterStoring
 pub trait Inbox: Send + Sync {
     /// Claims `key` (see the contract).
     fn claim(&self, key: &EventKey) -> impl Future<Output = Result<Claim, InboxError>> + Send;
@@ -86,16 +110,68 @@ pub trait Inbox: Send + Sync {
 
     /// Frees `key` after a failed attempt.
     fn abandon(&self, key: &EventKey) -> impl Future<Output = Result<(), InboxError>> + Send;
+
+    /// Keeps `event` for a worker (see the contract).
+    fn store(&self, event: &StoredEvent) -> impl Future<Output = Result<Stored, InboxError>> + Send;
+
+    /// Leases up to `limit` stored events due at `due_ms` (Unix milliseconds), soonest due
+    /// first, each with its attempts counted.
+    fn lease_stored(
+        &self,
+        due_ms: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, InboxError>> + Send;
+
+    /// Frees the lease of stored `key` after a failed run, with `error` kept and the next
+    /// try at `next_try_ms` (Unix milliseconds).
+    fn retry_stored(
+        &self,
+        key: &EventKey,
+        next_try_ms: i64,
+        error: &str,
+    ) -> impl Future<Output = Result<(), InboxError>> + Send;
+
+    /// Frees the lease of stored `key` and sets it aside, with `error` kept: no worker takes
+    /// it again until it is requeued.
+    fn mark_needs_attention(
+        &self,
+        key: &EventKey,
+        error: &str,
+    ) -> impl Future<Output = Result<(), InboxError>> + Send;
+
+    /// Up to `limit` stored events that need attention, oldest first.
+    fn needing_attention(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, InboxError>> + Send;
+
+    /// Puts an event that needs attention back in the queue, due at once with its attempts
+    /// counted from zero; `false` when `key` is not an event needing attention.
+    fn requeue(&self, key: &EventKey) -> impl Future<Output = Result<bool, InboxError>> + Send;
 }
 
 #[derive(Debug)]
 enum Slot {
     InProgress(Instant),
     Done(Answer),
+    Stored(Box<Queued>),
+}
+
+/// A stored event in memory, with its place in the queue.
+#[derive(Debug)]
+struct Queued {
+    event: StoredEvent,
+    /// Arrival order, to lease in order among events due at the same time.
+    arrival: u64,
+    next_try_ms: i64,
+    leased_until: Option<Instant>,
+    needs_attention: bool,
 }
 
 /// An inbox in memory, for tests and single-process deployments that accept losing the
-/// exactly-once memory on restart. It grows with the number of events.
+/// exactly-once memory on restart. It grows with the number of events. In the
+/// persist-then-ack mode a restart also loses the acknowledged events not yet handled:
+/// there, use a durable inbox.
 ///
 /// ```
 /// use midas_push::{Answer, Claim, EventKey, Inbox, KeyKind, MemoryInbox};
@@ -116,6 +192,7 @@ enum Slot {
 pub struct MemoryInbox {
     lease: Duration,
     slots: Mutex<HashMap<String, Slot>>,
+    arrivals: core::sync::atomic::AtomicU64,
 }
 
 impl Default for MemoryInbox {
@@ -135,7 +212,7 @@ impl MemoryInbox {
 
     /// An empty inbox whose unfinished claims expire after `lease`.
     pub fn with_lease(lease: Duration) -> Self {
-        Self { lease, slots: Mutex::new(HashMap::new()) }
+        Self { lease, slots: Mutex::new(HashMap::new()), arrivals: core::sync::atomic::AtomicU64::new(0) }
     }
 
     fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
@@ -149,6 +226,7 @@ impl Inbox for MemoryInbox {
         let mut slots = self.slots();
         match slots.get(key.as_str()) {
             Some(Slot::Done(answer)) => Ok(Claim::Done(answer.clone())),
+            Some(Slot::Stored(_)) => Ok(Claim::Queued),
             Some(Slot::InProgress(since)) if since.elapsed() < self.lease => Ok(Claim::InProgress),
             _ => {
                 slots.insert(key.as_str().to_owned(), Slot::InProgress(Instant::now()));
@@ -160,6 +238,100 @@ impl Inbox for MemoryInbox {
     async fn complete(&self, key: &EventKey, answer: &Answer) -> Result<(), InboxError> {
         self.slots().insert(key.as_str().to_owned(), Slot::Done(answer.clone()));
         Ok(())
+    }
+
+    async fn store(&self, event: &StoredEvent) -> Result<Stored, InboxError> {
+        let mut slots = self.slots();
+        match slots.get(event.key().as_str()) {
+            Some(Slot::Done(answer)) => return Ok(Stored::Done(answer.clone())),
+            Some(Slot::Stored(_)) => return Ok(Stored::Queued),
+            Some(Slot::InProgress(since)) if since.elapsed() < self.lease => return Ok(Stored::InProgress),
+            _ => {}
+        }
+        let queued = Queued {
+            event: event.clone().with_attempts(0, None),
+            arrival: self.arrivals.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
+            next_try_ms: i64::MIN,
+            leased_until: None,
+            needs_attention: false,
+        };
+        slots.insert(event.key().as_str().to_owned(), Slot::Stored(Box::new(queued)));
+        Ok(Stored::New)
+    }
+
+    async fn lease_stored(&self, due_ms: i64, limit: usize) -> Result<Vec<StoredEvent>, InboxError> {
+        let mut slots = self.slots();
+        let now = Instant::now();
+        let mut due: Vec<&mut Queued> = slots
+            .values_mut()
+            .filter_map(|slot| match slot {
+                Slot::Stored(queued) => Some(&mut **queued),
+                _ => None,
+            })
+            .filter(|queued| {
+                !queued.needs_attention
+                    && queued.next_try_ms <= due_ms
+                    && queued.leased_until.is_none_or(|until| until <= now)
+            })
+            .collect();
+        due.sort_by_key(|queued| (queued.next_try_ms, queued.arrival));
+        Ok(due
+            .into_iter()
+            .take(limit)
+            .map(|queued| {
+                queued.leased_until = Some(now + self.lease);
+                let attempts = queued.event.attempts().saturating_add(1);
+                let last_error = queued.event.last_error().map(str::to_owned);
+                queued.event = queued.event.clone().with_attempts(attempts, last_error);
+                queued.event.clone()
+            })
+            .collect())
+    }
+
+    async fn retry_stored(&self, key: &EventKey, next_try_ms: i64, error: &str) -> Result<(), InboxError> {
+        if let Some(Slot::Stored(queued)) = self.slots().get_mut(key.as_str()) {
+            queued.leased_until = None;
+            queued.next_try_ms = next_try_ms;
+            queued.event =
+                queued.event.clone().with_attempts(queued.event.attempts(), Some(error.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn mark_needs_attention(&self, key: &EventKey, error: &str) -> Result<(), InboxError> {
+        if let Some(Slot::Stored(queued)) = self.slots().get_mut(key.as_str()) {
+            queued.leased_until = None;
+            queued.needs_attention = true;
+            queued.event =
+                queued.event.clone().with_attempts(queued.event.attempts(), Some(error.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn needing_attention(&self, limit: usize) -> Result<Vec<StoredEvent>, InboxError> {
+        let slots = self.slots();
+        let mut found: Vec<&Queued> = slots
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Stored(queued) if queued.needs_attention => Some(&**queued),
+                _ => None,
+            })
+            .collect();
+        found.sort_by_key(|queued| queued.arrival);
+        Ok(found.into_iter().take(limit).map(|queued| queued.event.clone()).collect())
+    }
+
+    async fn requeue(&self, key: &EventKey) -> Result<bool, InboxError> {
+        match self.slots().get_mut(key.as_str()) {
+            Some(Slot::Stored(queued)) if queued.needs_attention => {
+                queued.needs_attention = false;
+                queued.next_try_ms = i64::MIN;
+                let last_error = queued.event.last_error().map(str::to_owned);
+                queued.event = queued.event.clone().with_attempts(0, last_error);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn abandon(&self, key: &EventKey) -> Result<(), InboxError> {

@@ -46,6 +46,18 @@ impl EventKey {
         Self { kind, text, id_start }
     }
 
+    /// Reads back the text of [`Self::as_str`]: `delivery:…`, `refund:…` or `<event>:…`.
+    /// The text round-trips exactly; the kind is read from the prefix.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        let (prefix, id) = text.split_once(':')?;
+        let kind = match prefix {
+            "delivery" => KeyKind::Delivery,
+            "refund" => KeyKind::Refund,
+            event => KeyKind::Other(event.to_owned()),
+        };
+        Some(Self::new(kind, id))
+    }
+
     /// What the key identifies.
     pub fn kind(&self) -> &KeyKind {
         &self.kind

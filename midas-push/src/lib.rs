@@ -9,7 +9,10 @@
 //! - [`Seal`]: the other direction, as WeChat builds a push.
 //! - [`Reply`] and [`Answer`]: the right body per family and format, the encrypted envelope,
 //!   the iOS refund decision.
-//! - [`Receiver`], [`Inbox`], [`Handler`]: exactly-once handling inside the answer budget.
+//! - [`Receiver`], [`Inbox`], [`Handler`]: exactly-once handling, in one of two modes
+//!   ([`Acknowledge`]): the handler inside the answer budget (synchronous, the default), or the
+//!   verified event stored durably, acknowledged at once, and handled by a [`Worker`] with
+//!   retries until done (persist-then-ack; [`StoredEvent`]).
 //! - [`sign`]: the signatures themselves; [`PushCipher`]: the message encryption.
 //! - `axum` (feature): a router that mounts a receiver.
 //!
@@ -49,12 +52,15 @@ mod body;
 mod cipher;
 mod clock;
 mod config;
+mod decode;
 mod error;
 mod event;
 mod fields;
 mod format;
+mod handler;
 mod inbox;
 mod key;
+mod metrics;
 mod open;
 mod push;
 mod query;
@@ -64,6 +70,8 @@ mod reply;
 mod seal;
 mod secret;
 pub mod sign;
+mod stored;
+mod worker;
 mod xml;
 
 pub use cipher::{Decrypted, OpenError, PushCipher};
@@ -75,17 +83,20 @@ pub use event::{
     RefundSource, Subscription, WeChatPayInfo, XpayRefund,
 };
 pub use format::{Family, Format, Mode};
+pub use handler::{Handler, HandlerError};
 pub use inbox::{Claim, Inbox, InboxError, MemoryInbox};
 pub use key::{EventKey, KeyKind};
 pub use open::Opener;
 pub use push::Push;
 pub use query::PushQuery;
-pub use receiver::{Handler, HandlerError, Receiver, Refusal, Refused};
+pub use receiver::{Acknowledge, Receiver, Refusal, Refused};
 
-/// The names of what a [`Receiver`] reports through the `metrics` facade.
+/// The names of what a [`Receiver`] and its [`Worker`]s report through the `metrics` facade.
 pub mod metric_names {
-    pub use crate::receiver::{HANDLER_SECONDS, RECEIVED};
+    pub use crate::metrics::{HANDLER_SECONDS, PROCESSED, RECEIVED};
 }
 pub use reply::{Answer, AnswerDecodeError, FAILURE_ERRCODE, IosRefundDecision, RefundAdvice, Reply};
 pub use seal::{Seal, SealedPush};
 pub use secret::{EncodingAesKey, Token};
+pub use stored::{Stored, StoredEvent, StoredEventError};
+pub use worker::{Processed, Worker};

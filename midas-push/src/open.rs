@@ -20,10 +20,10 @@ use crate::body::{self, Parsed};
 use crate::cipher::{OpenError, PushCipher};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{PushConfig, UnknownEvents};
+use crate::decode::{self, Received};
 use crate::error::{Malformed, PushError, SignatureKind};
-use crate::event::{self, Event};
-use crate::fields::{group, required_text, text};
-use crate::format::{Family, Format, Mode};
+use crate::fields::text;
+use crate::format::{Format, Mode};
 use crate::push::Push;
 use crate::query::PushQuery;
 use crate::replay::ReplayGuard;
@@ -78,6 +78,11 @@ impl Opener {
     /// The clock.
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    /// The clock, shared (a receiver's workers tell time by it).
+    pub(crate) fn shared_clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
     }
 
     /// Checks the activation GET and returns its `echostr`, to be answered verbatim as
@@ -200,57 +205,16 @@ impl Opener {
         timestamp: i64,
         nonce: &str,
     ) -> Result<Push, PushError> {
-        let event_name = match fields.get("Event") {
-            Some(Value::String(name)) => Some(name.clone()),
-            Some(_) => return Err(Malformed::BadField("Event").into()),
-            None => None,
-        };
-        let msg_type = text(&fields, &["MsgType"])?;
-        let mut push = Push {
-            format,
-            encrypted,
-            family: Family::Message,
-            message,
-            fields: Map::new(),
-            payload: None,
-            env: None,
-            event: Event::Unknown { event: None, msg_type: None },
-            is_mock: false,
-            timestamp,
-            nonce: nonce.to_owned(),
-        };
-        if let Some(wrapper) = group(&fields, &["MiniGame"])? {
-            let payload = match wrapper.get("Payload") {
-                Some(Value::String(payload)) => payload.clone(),
-                Some(_) => return Err(Malformed::BadField("Payload").into()),
-                None => return Err(Malformed::MissingField("Payload").into()),
-            };
-            let sig = required_text(wrapper, &["PayEventSig"])?;
-            let payload_fields: Map<String, Value> =
-                serde_json::from_str(&payload).map_err(|_| Malformed::Json)?;
-            let env = event::env(&payload_fields)?.ok_or(Malformed::MissingField("Env"))?;
-            let key = self.config.app_key(env).ok_or(PushError::MissingAppKey(env))?;
-            let expected = sign::pay_event_sig_digest(key, event_name.as_deref().unwrap_or(""), &payload);
-            if !sign::hex_matches(&sig, &expected) {
-                return Err(PushError::BadSignature(SignatureKind::PayEventSig));
-            }
-            push.is_mock = event::is_mock(wrapper)?;
-            push.event = event::decode(event_name.as_deref(), msg_type, &payload_fields)?;
-            push.family = Family::MiniGame;
-            push.env = Some(env);
-            push.payload = Some(payload);
-        } else {
-            push.event = event::decode(event_name.as_deref(), msg_type, &fields)?;
-            push.env = event::env(&fields)?;
-            if event_name.as_deref().is_some_and(|name| name.starts_with("xpay_")) {
-                push.family = Family::Xpay;
-            }
-        }
-        if push.event.is_unknown() && self.config.unknown_events() == UnknownEvents::Refuse {
-            let name = event_name.or_else(|| text(&fields, &["MsgType"]).ok().flatten());
+        let received = Received { format, encrypted, timestamp, nonce: nonce.to_owned() };
+        let push = decode::decode(received, message, fields, Some(&self.config))?;
+        if push.event().is_unknown() && self.config.unknown_events() == UnknownEvents::Refuse {
+            let name = push
+                .event()
+                .name()
+                .map(str::to_owned)
+                .or_else(|| text(push.fields(), &["MsgType"]).ok().flatten());
             return Err(PushError::UnknownEvent(name.unwrap_or_default()));
         }
-        push.fields = fields;
         Ok(push)
     }
 }

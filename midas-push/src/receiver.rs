@@ -1,84 +1,23 @@
-//! The receiver: open, claim, run the handler inside the answer budget, store the answer,
-//! reply — so that every repeat of an event gets the first answer and the handler runs once.
+//! The receiver: open, then either claim, run the handler inside the answer budget, store
+//! the answer and reply (synchronous mode), or store the event and acknowledge it at once for
+//! a worker (persist-then-ack mode) — so that every repeat of an event gets the first answer
+//! and the handler runs once.
 
-use core::future::Future;
 use core::time::Duration;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use crate::error::{PushError, Retry};
+use crate::handler::{Handler, HandlerError};
 use crate::inbox::{Claim, Inbox, InboxError};
+use crate::metrics::{self, received};
 use crate::open::Opener;
 use crate::push::Push;
 use crate::query::PushQuery;
 use crate::reply::{Answer, Reply};
-
-/// A handler's refusal: the push is answered with a failure and WeChat pushes it again.
-///
-/// ```
-/// use midas_push::HandlerError;
-/// let err = HandlerError::new("inventory service unavailable");
-/// assert_eq!(err.to_string(), "inventory service unavailable");
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct HandlerError {
-    message: String,
-    #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl HandlerError {
-    /// A failure described by `message` (sent back to WeChat as `ErrMsg`: keep it free of
-    /// secrets and personal data).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), source: None }
-    }
-
-    /// A failure caused by `source`; only `message` is sent back.
-    pub fn with_source(
-        message: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Self { message: message.into(), source: Some(Box::new(source)) }
-    }
-}
-
-/// The business logic of a push: deliver, refund, decide. It runs once per event, inside
-/// the answer budget, and its answer is what every repeat of the event gets.
-///
-/// Closures `Fn(Push) -> impl Future<Output = Result<Answer, HandlerError>>` are handlers;
-/// so is any type implementing this trait:
-///
-/// ```
-/// use midas_push::{Answer, Event, Handler, HandlerError, Push};
-///
-/// struct Shop;
-///
-/// impl Handler for Shop {
-///     async fn handle(&self, push: &Push) -> Result<Answer, HandlerError> {
-///         match push.event() {
-///             Event::XpayGoodsDeliver(delivery) if delivery.goods_info.quantity.is_none() => {
-///                 Err(HandlerError::new("no quantity"))
-///             }
-///             // Grant the goods of `delivery.out_trade_no` here.
-///             _ => Ok(Answer::Success),
-///         }
-///     }
-/// }
-/// ```
-pub trait Handler: Send + Sync {
-    /// Handles one verified push.
-    fn handle(&self, push: &Push) -> impl Future<Output = Result<Answer, HandlerError>> + Send;
-}
-
-impl<F, Fut> Handler for F
-where
-    F: Fn(Push) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Answer, HandlerError>> + Send,
-{
-    fn handle(&self, push: &Push) -> impl Future<Output = Result<Answer, HandlerError>> + Send {
-        self(push.clone())
-    }
-}
+use crate::stored::{Stored, StoredEvent};
+use crate::worker::Worker;
 
 /// Why the receiver did not answer success.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +90,33 @@ impl std::error::Error for Refused {
     }
 }
 
-/// Receives pushes: verification, exactly-once, the handler, the reply.
+/// When the receiver answers success: after the handler ran, or as soon as the event is stored.
+///
+/// | | [`AfterHandling`](Self::AfterHandling) (default) | [`AfterStoring`](Self::AfterStoring) |
+/// |---|---|---|
+/// | handler runs | inside WeChat's 3 s, in the request | later, in a [`Worker`], with retries |
+/// | a failing handler | answered with a failure; WeChat re-pushes on its schedule | tried again with backoff; after the last attempt it *needs attention* |
+/// | the inbox holds | answers | answers and the stored events (message, key, envelope) |
+/// | choose it when | the handler is fast and its failure should make WeChat retry | the handler is slow or depends on services that may be down, or the push rate is high: WeChat's schedule then no longer drives the retries, the service does |
+///
+/// An event whose reply carries a decision cannot be acknowledged before the handler decided:
+/// the iOS refund query (`xpay_subscribe_ios_refund_query_notify`,
+/// [`Event::answer_carries_decision`](crate::Event::answer_carries_decision)) is handled in the
+/// request in both modes. Mock pushes are answered success without the handler in both modes.
+/// Use a durable inbox with `AfterStoring`: an acknowledged event lives only in the inbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Acknowledge {
+    /// Synchronous: run the handler inside the answer budget, answer success only if it
+    /// succeeded.
+    #[default]
+    AfterHandling,
+    /// Persist-then-ack: store the verified event durably, answer success at once, and let a
+    /// [`Worker`] run the handler until it succeeds.
+    AfterStoring,
+}
+
+/// Receives pushes: verification, exactly-once, the handler (or the store), the reply.
 ///
 /// ```
 /// use midas_push::{Answer, HandlerError, ManualClock, MemoryInbox, Opener, Push, PushConfig, Receiver, Seal};
@@ -172,29 +137,70 @@ impl std::error::Error for Refused {
 /// # })
 /// # }
 /// ```
+///
+/// Persist-then-ack: the push is acknowledged once stored, and the worker runs the handler.
+///
+/// ```
+/// use midas_push::{Acknowledge, Answer, HandlerError, ManualClock, MemoryInbox, Opener, Push, PushConfig, Receiver, Seal};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+/// let config = PushConfig::builder().token("AAAAA").app_id("wx1").build()?;
+/// let sealed = Seal::new(r#"{"Event":"xpay_complaint_notify","ComplaintId":"c1"}"#, 1714112445, "1")
+///     .seal(&config)?;
+/// let opener = Opener::new(config).with_clock(ManualClock::new(1714112445));
+/// let handler = |push: Push| async move { Ok::<_, HandlerError>(Answer::Success) };
+/// let receiver = Receiver::new(opener, handler, MemoryInbox::new()).acknowledge(Acknowledge::AfterStoring);
+/// let worker = receiver.worker(); // in a service: tokio::spawn(worker.run())
+/// let reply = receiver.receive(&sealed.query, &sealed.body).await?;
+/// assert_eq!(reply.body(), r#"{"ErrCode":0,"ErrMsg":"success"}"#);
+/// assert_eq!(worker.process_pending().await?.handled, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Receiver<H, I> {
     opener: Opener,
-    handler: H,
-    inbox: I,
+    handler: Arc<H>,
+    inbox: Arc<I>,
     budget: Duration,
     deliver_mocks: bool,
+    acknowledge: Acknowledge,
+    wake: Arc<Notify>,
 }
 
 impl<H: Handler, I: Inbox> Receiver<H, I> {
     /// The default handler budget: 2.5 s, inside WeChat's 3 s with room for the reply.
     pub const DEFAULT_BUDGET: Duration = Duration::from_millis(2500);
 
-    /// A receiver that opens with `opener`, runs `handler` and remembers answers in `inbox`.
+    /// A receiver that opens with `opener`, runs `handler` and remembers answers in `inbox`,
+    /// in the synchronous mode ([`Acknowledge::AfterHandling`]).
     pub fn new(opener: Opener, handler: H, inbox: I) -> Self {
-        Self { opener, handler, inbox, budget: Self::DEFAULT_BUDGET, deliver_mocks: false }
+        Self {
+            opener,
+            handler: Arc::new(handler),
+            inbox: Arc::new(inbox),
+            budget: Self::DEFAULT_BUDGET,
+            deliver_mocks: false,
+            acknowledge: Acknowledge::AfterHandling,
+            wake: Arc::new(Notify::new()),
+        }
     }
 
-    /// The handler budget (default [`Self::DEFAULT_BUDGET`]). A handler still running then is
-    /// dropped at its next `.await`, its claim abandoned, and the push answered with a failure.
+    /// The handler budget in the request (default [`Self::DEFAULT_BUDGET`]). A handler still
+    /// running then is dropped at its next `.await`, its claim abandoned, and the push
+    /// answered with a failure.
     #[must_use]
     pub fn budget(mut self, budget: Duration) -> Self {
         self.budget = budget;
+        self
+    }
+
+    /// When to answer success (default [`Acknowledge::AfterHandling`]). With
+    /// [`Acknowledge::AfterStoring`], run a [`Worker`] ([`Self::worker`]).
+    #[must_use]
+    pub fn acknowledge(mut self, acknowledge: Acknowledge) -> Self {
+        self.acknowledge = acknowledge;
         self
     }
 
@@ -206,6 +212,18 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
         self
     }
 
+    /// A worker of this receiver's stored events: the same handler, inbox and clock, woken
+    /// whenever this receiver stores an event. Take as many as wanted; they never run one
+    /// event at once.
+    pub fn worker(&self) -> Worker<H, I> {
+        Worker::shared(
+            Arc::clone(&self.handler),
+            Arc::clone(&self.inbox),
+            self.opener.shared_clock(),
+            Arc::clone(&self.wake),
+        )
+    }
+
     /// The opener.
     pub fn opener(&self) -> &Opener {
         &self.opener
@@ -214,6 +232,11 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
     /// The inbox.
     pub fn inbox(&self) -> &I {
         &self.inbox
+    }
+
+    /// When this receiver answers success.
+    pub fn acknowledgement(&self) -> Acknowledge {
+        self.acknowledge
     }
 
     /// Answers the activation GET from its raw query string.
@@ -233,7 +256,18 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
                 return Err(Refused { reply: Reply::refused(&err), reason: err.into() });
             }
         };
-        match self.handle(&push).await {
+        let outcome = if push.is_mock() && !self.deliver_mocks {
+            received("mock");
+            Ok(Answer::Success)
+        } else if self.acknowledge == Acknowledge::AfterStoring && !push.event().answer_carries_decision() {
+            self.store(&push).await
+        } else {
+            self.handle(&push).await
+        };
+        let config = self.opener.config();
+        match outcome
+            .and_then(|answer| Ok(Reply::for_answer(&push, &answer, config, self.opener.clock().now())?))
+        {
             Ok(reply) => Ok(reply),
             Err(reason) => {
                 received(if matches!(reason, Refusal::InProgress) { "in_progress" } else { "failed" });
@@ -244,18 +278,37 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
         }
     }
 
-    async fn handle(&self, push: &Push) -> Result<Reply, Refusal> {
-        let config = self.opener.config();
-        let now = self.opener.clock().now();
-        if push.is_mock() && !self.deliver_mocks {
-            received("mock");
-            return Ok(Reply::for_answer(push, &Answer::Success, config, now)?);
+    /// Persist-then-ack: keep the event for a worker; the answer to send now.
+    async fn store(&self, push: &Push) -> Result<Answer, Refusal> {
+        match self.inbox.store(&StoredEvent::new(push)).await? {
+            Stored::New => {
+                received("stored");
+                self.wake.notify_one();
+                Ok(Answer::Success)
+            }
+            Stored::Queued => {
+                received("duplicate");
+                Ok(Answer::Success)
+            }
+            Stored::Done(answer) => {
+                received("duplicate");
+                Ok(answer)
+            }
+            Stored::InProgress => Err(Refusal::InProgress),
         }
+    }
+
+    /// Synchronous: claim, run the handler within the budget, complete or abandon.
+    async fn handle(&self, push: &Push) -> Result<Answer, Refusal> {
         let key = push.event_key();
         match self.inbox.claim(&key).await? {
             Claim::Done(answer) => {
                 received("duplicate");
-                return Ok(Reply::for_answer(push, &answer, config, now)?);
+                return Ok(answer);
+            }
+            Claim::Queued => {
+                received("duplicate");
+                return Ok(Answer::Success);
             }
             Claim::InProgress => return Err(Refusal::InProgress),
             Claim::First => {}
@@ -266,12 +319,12 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
             Ok(Err(err)) => Err(Refusal::Handler(err)),
             Err(_) => Err(Refusal::Timeout(self.budget)),
         };
-        metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
+        metrics::handler_seconds(started.elapsed().as_secs_f64());
         match outcome {
             Ok(answer) => {
                 self.inbox.complete(&key, &answer).await?;
                 received("handled");
-                Ok(Reply::for_answer(push, &answer, config, now)?)
+                Ok(answer)
             }
             Err(reason) => {
                 // The claim must not outlive the failure, or the re-push would wait for the lease.
@@ -280,18 +333,6 @@ impl<H: Handler, I: Inbox> Receiver<H, I> {
             }
         }
     }
-}
-
-/// Pushes received, by `result`: `handled` (the handler ran and succeeded), `duplicate` (a
-/// repeat answered from the inbox), `mock`, `in_progress`, `failed` (the handler failed or
-/// timed out), `forged` (a signature or AppID that does not check out), `refused` (malformed,
-/// stale, replayed, too large).
-pub const RECEIVED: &str = "midas_push_received_total";
-/// Seconds the handler took, per run.
-pub const HANDLER_SECONDS: &str = "midas_push_handler_seconds";
-
-fn received(result: &'static str) {
-    metrics::counter!(RECEIVED, "result" => result).increment(1);
 }
 
 /// `ErrMsg` of a failure reply: the handler's own message, or the reason.

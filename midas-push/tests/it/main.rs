@@ -4,6 +4,7 @@
 mod axum_router;
 mod events;
 mod exactly_once;
+mod persist_then_ack;
 mod props;
 mod refusals;
 mod replies;

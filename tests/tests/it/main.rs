@@ -11,8 +11,9 @@
 //! | `tokens`, `redirects` | token sources and sessions; redirects never followed |
 //! | `fleet` | many processes sharing one Redis: one token fetch, one forced refresh, the fleet's budget, a killed lock holder, Redis down, shared session keys |
 //! | `journal` | the journal: intents before sending, order ids never reused, replays, reconciliation, bad stores; the crash test (a worker process SIGKILLed 32 times, SQLite) and the fleet test (3 workers, 2 reconcilers, PostgreSQL), which print their counts with `--nocapture` |
-//! | `emulator_pushes` | the local server pushing to a receiver: re-pushed on the schedule until delivered, duplicates answered alike, forged pushes refused in every mode |
+//! | `emulator_pushes` | the local server pushing to a receiver: every event of the protocol in every mode and format opened and typed, re-pushed on the schedule until delivered, duplicates answered alike, forged pushes and payloads edited after signing refused, mocks answered without the handler |
 //! | `push_soak` | 10,000 pushes (a quarter repeats, 6% forged) to a receiver restarted midway: each event handled once, nothing forged handled, every genuine push answered success |
+//! | `push_ack` | the persist-then-ack mode through the journal's inbox: acknowledged once stored, each handler run to success once through failures and retries, across a crash between storing and processing (SQLite) and two workers (PostgreSQL); the iOS refund query stays synchronous |
 //! | `push_inbox` | payment pushes through the journal's inbox: one handler run per event across a restart (SQLite) and two instances (PostgreSQL) |
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
@@ -37,6 +38,7 @@ mod fleet;
 mod generations;
 mod journal;
 mod properties;
+mod push_ack;
 mod push_inbox;
 mod push_soak;
 mod redirects;
