@@ -13,6 +13,7 @@
 //! | `journal` | the journal: intents before sending, order ids never reused, replays, reconciliation, bad stores; the crash test (a worker process SIGKILLed 32 times, SQLite) and the fleet test (3 workers, 2 reconcilers, PostgreSQL), which print their counts with `--nocapture` |
 //! | `emulator_pushes` | the local server pushing to a receiver: re-pushed on the schedule until delivered, duplicates answered alike, forged pushes refused in every mode |
 //! | `push_soak` | 10,000 pushes (a quarter repeats, 6% forged) to a receiver restarted midway: each event handled once, nothing forged handled, every genuine push answered success |
+//! | `purchase` | cash purchases: launch vectors, paid by the local server, the delivery push granted once, `query_order` by either id, refunds, the reconciler's fallback |
 //! | `push_inbox` | payment pushes through the journal's inbox: one handler run per event across a restart (SQLite) and two instances (PostgreSQL) |
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
@@ -37,6 +38,7 @@ mod fleet;
 mod generations;
 mod journal;
 mod properties;
+mod purchase;
 mod push_inbox;
 mod push_soak;
 mod redirects;
