@@ -258,7 +258,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// // `client` talks to a local emulator, as in the example of `Client`.
     /// let player = Player::new("player-1").with_session_key(session_key);
     /// let v1 = client.call(&player, &GetBalance {}).await?;
-    /// let v2 = client.call(&player, &v2::GetBalance {}).await?;
+    /// let v2 = client.call(&player, &v2::GetBalance::default()).await?;
     /// assert_eq!((v1.balance, v2.balance), (100, 100));
     ///
     /// let nothing = Pay { amt: 0, bill_no: "order-0001".into(), pay_item: None, app_remark: None };
@@ -548,7 +548,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
                 }
             }
             Scheme::Xpay => {
-                let query = crate::xpay::QueryOrder { order_id: key.to_owned() };
+                let query = crate::xpay::QueryOrder::by_order_id(key);
                 let found = self.attempt_typed(player, &query, app_key, token, remaining).await?.order;
                 let same_amount = request.amount().is_none_or(|amount| found.order_fee == Some(amount));
                 Ok(Some(found.order_id == key && same_amount))

@@ -83,7 +83,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
 impl<T: Transport, K: TokenSource> V2<'_, T, K> {
     /// `pay_v2.getBalance`.
     pub async fn get_balance(&self, player: &Player) -> Result<v2::BalanceResponse, Error> {
-        self.client.call(player, &v2::GetBalance {}).await
+        self.client.call(player, &v2::GetBalance::default()).await
     }
 
     /// `pay_v2.pay`.
@@ -154,6 +154,15 @@ impl<T: Transport, K: TokenSource> Xpay<'_, T, K> {
         player: &Player,
         request: xpay::QueryOrder,
     ) -> Result<xpay::QueryOrderResponse, Error> {
+        self.client.call(player, &request).await
+    }
+
+    /// `refund_order`: starts a refund task of a cash order (journaled by `refund_order_id`).
+    pub async fn refund_order(
+        &self,
+        player: &Player,
+        request: xpay::RefundOrder,
+    ) -> Result<xpay::RefundOrderResponse, Error> {
         self.client.call(player, &request).await
     }
 

@@ -52,6 +52,8 @@ mod clock;
 mod config;
 #[cfg(feature = "journal")]
 mod counters;
+#[cfg(feature = "journal")]
+mod deliveries;
 mod erased;
 #[cfg(feature = "redis")]
 mod fleet;
@@ -60,6 +62,9 @@ mod generations;
 mod journaled;
 pub mod metrics;
 mod player;
+pub mod purchase;
+#[cfg(feature = "journal")]
+mod purchase_reconcile;
 #[cfg(all(feature = "push", feature = "journal"))]
 mod push_inbox;
 #[cfg(feature = "journal")]
@@ -78,6 +83,8 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
 #[cfg(feature = "journal")]
 pub use counters::{CounterCheck, Counters};
+#[cfg(feature = "journal")]
+pub use deliveries::{DeliveredBy, Deliveries, Delivery, DeliveryError, Pushed};
 #[cfg(feature = "redis")]
 pub use fleet::{Fleet, FleetError, FleetOptions, FleetSessions, FleetTokenSource, RedisFailure};
 pub use generations::{V2, Xpay};
@@ -92,13 +99,15 @@ pub use midas_derive::{midas_api, midas_response};
 /// The journal of money calls (feature `journal`).
 #[cfg(feature = "journal")]
 pub use midas_journal::{
-    self as journal, Durability, Entry, Intent, Journal, JournalError, OrderIds, Outcome, SqliteSettings,
-    State,
+    self as journal, DeliveryClaim, Durability, Entry, Intent, Journal, JournalError, OrderIds, Outcome,
+    PurchaseEntry, PurchaseIntent, PurchaseState, SqliteSettings, State,
 };
 /// The receiving side of WeChat's payment pushes (feature `push`).
 #[cfg(feature = "push")]
 pub use midas_push as push;
 pub use player::Player;
+#[cfg(feature = "journal")]
+pub use purchase_reconcile::{PurchaseReconciler, PurchaseReport};
 #[cfg(all(feature = "push", feature = "journal"))]
 pub use push_inbox::JournalInbox;
 #[cfg(feature = "journal")]

@@ -370,7 +370,7 @@ impl<T: Transport, K: TokenSource> Reconciler<T, K> {
 
     /// xpay: `query_order` among the player's orders, with the recorded amount.
     async fn look_up_xpay(&self, entry: &Entry, player: &Player) -> Option<Outcome> {
-        let query = xpay::QueryOrder { order_id: entry.intent.order_id.clone() };
+        let query = xpay::QueryOrder::by_order_id(entry.intent.order_id.as_str());
         match self.client.call(player, &query).await {
             Ok(found) => {
                 let order = found.order;

@@ -10,17 +10,59 @@ use serde::Deserialize;
 use crate::midas_api;
 
 /// `pay_v2.getBalance`: the player's balance and totals. Like every Midas 2.0 API, it needs
-/// the player's session key.
+/// the player's session key. `coin_type` picks the balance: absent or 0 the game coins of the
+/// player's zone, 1 the recharge-center balance (read with zone `"1"`).
 ///
 /// ```
-/// use midas_api::{MidasRequest, v2};
+/// use midas_api::{MidasRequest, Rule, v2};
 /// assert_eq!(v2::GetBalance::PATH, "/wxa/game/getbalance");
 /// assert_eq!(v2::GetBalance::SANDBOX_PATH, v2::GetBalance::PATH, "the body's `env` picks");
 /// assert!(v2::GetBalance::USER_SIGNATURE);
+/// let recharge_center = v2::GetBalance::of(v2::CoinType::RechargeCenter);
+/// assert_eq!(recharge_center.coin_type(), Some(v2::CoinType::RechargeCenter));
+/// assert_eq!(v2::GetBalance::default().coin_type(), None, "game coins, `coin_type` not sent");
 /// ```
 #[midas_api(scheme = "v2", path = "/wxa/game/getbalance", response = BalanceResponse)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GetBalance {}
+pub struct GetBalance {
+    coin_type: Option<u8>,
+}
+
+impl GetBalance {
+    /// The balance of `coin_type` (`GetBalance::default()`: game coins, without `coin_type`).
+    pub const fn of(coin_type: CoinType) -> Self {
+        Self { coin_type: Some(coin_type.code()) }
+    }
+
+    /// The balance asked for, when named.
+    pub const fn coin_type(&self) -> Option<CoinType> {
+        match self.coin_type {
+            Some(0) => Some(CoinType::GameCoins),
+            Some(_) => Some(CoinType::RechargeCenter),
+            None => None,
+        }
+    }
+}
+
+/// Which balance [`GetBalance`] reads (`coin_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CoinType {
+    /// 0: the game coins of the player's zone.
+    GameCoins,
+    /// 1: the recharge-center balance (zone `"1"`).
+    RechargeCenter,
+}
+
+impl CoinType {
+    /// The value sent.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::GameCoins => 0,
+            Self::RechargeCenter => 1,
+        }
+    }
+}
 
 /// The answer to [`GetBalance`].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

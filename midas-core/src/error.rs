@@ -53,6 +53,13 @@ pub enum Rule {
     Required,
     /// A `#[midas(json)]` value must serialize to JSON.
     Json,
+    /// An order number of a cash purchase (`outTradeNo`): 8 to 32 characters of
+    /// `[0-9A-Za-z_-]`, not starting with `_`.
+    OutTradeNo,
+    /// A refund's own order number (`refund_order_id`): 8 to 32 characters of `[0-9A-Za-z_-]`.
+    RefundOrderId,
+    /// Text longer than the API takes, in UTF-8 bytes.
+    MaxBytes(usize),
 }
 
 impl fmt::Display for Rule {
@@ -77,6 +84,11 @@ impl fmt::Display for Rule {
             ),
             Self::Required => f.write_str("is required by this API"),
             Self::Json => f.write_str("must serialize to JSON"),
+            Self::OutTradeNo => {
+                f.write_str("must be 8 to 32 characters of [0-9A-Za-z_-], not starting with `_`")
+            }
+            Self::RefundOrderId => f.write_str("must be 8 to 32 characters of [0-9A-Za-z_-]"),
+            Self::MaxBytes(max) => write!(f, "must be at most {max} bytes of UTF-8"),
         }
     }
 }
@@ -266,6 +278,11 @@ pub enum ApiErrorKind {
     CodeUsed,
     /// `45011`: too many calls in a minute.
     RateLimited,
+    /// `268490013` (xpay `refund_order`): the order was written off and cannot be refunded.
+    RefundForbidden,
+    /// `268490016` (xpay `refund_order`): `left_fee` is not what is left of the order; read it
+    /// again with `query_order` and send a new refund.
+    LeftFeeMismatch,
     /// Any other code, kept as it came.
     Other,
 }
@@ -313,6 +330,8 @@ impl ApiErrorKind {
             Self::InvalidCode => "invalid login code",
             Self::CodeUsed => "login code already used",
             Self::RateLimited => "rate limited",
+            Self::RefundForbidden => "the order cannot be refunded",
+            Self::LeftFeeMismatch => "left_fee does not match the order",
             Self::Other => "unrecognised errcode",
         }
     }

@@ -74,6 +74,43 @@ pub fn bill_no_v2(field: &'static str, value: &str) -> Result<(), ValidationErro
     Ok(())
 }
 
+/// A cash purchase's order number (`outTradeNo`): `[0-9A-Za-z_-]{8,32}`, not starting with `_`.
+///
+/// ```
+/// use midas_core::{Rule, rules};
+/// assert!(rules::out_trade_no("outTradeNo", "order-0001").is_ok());
+/// assert_eq!(rules::out_trade_no("outTradeNo", "_order-0001").map_err(|e| e.rule().clone()), Err(Rule::OutTradeNo));
+/// assert!(rules::out_trade_no("outTradeNo", "short").is_err());
+/// ```
+pub fn out_trade_no(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    if order_no_8_32(value) && !value.starts_with('_') {
+        Ok(())
+    } else {
+        Err(ValidationError::new(field, Rule::OutTradeNo))
+    }
+}
+
+/// A refund's own order number (`refund_order_id`): `[0-9A-Za-z_-]{8,32}`.
+pub fn refund_order_id(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    if order_no_8_32(value) { Ok(()) } else { Err(ValidationError::new(field, Rule::RefundOrderId)) }
+}
+
+fn order_no_8_32(value: &str) -> bool {
+    (8..=32).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// At most `max` bytes of UTF-8, and no control characters (empty text is allowed).
+pub fn max_bytes(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.len() > max {
+        Err(ValidationError::new(field, Rule::MaxBytes(max)))
+    } else if value.chars().any(char::is_control) {
+        Err(ValidationError::new(field, Rule::NoControlChars))
+    } else {
+        Ok(())
+    }
+}
+
 /// Not zero.
 pub fn non_zero<T: Default + PartialEq>(field: &'static str, value: &T) -> Result<(), ValidationError> {
     if *value == T::default() { Err(ValidationError::new(field, Rule::NonZero)) } else { Ok(()) }

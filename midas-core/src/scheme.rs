@@ -88,6 +88,9 @@ impl Scheme {
     /// assert_eq!(Scheme::V1.classify(90011), ApiErrorKind::SigRejected);
     /// assert_eq!(Scheme::V2.classify(90010), ApiErrorKind::MpSigRejected);
     /// assert_eq!(Scheme::Xpay.classify(268_490_004), ApiErrorKind::OrderExists);
+    /// // A refund in progress: retry later with the same parameters.
+    /// assert!(Scheme::Xpay.classify(268_490_014).is_retryable());
+    /// assert_eq!(Scheme::Xpay.classify(268_490_016), ApiErrorKind::LeftFeeMismatch);
     /// ```
     pub const fn classify(self, errcode: i64) -> ApiErrorKind {
         match (self, errcode) {
@@ -112,6 +115,8 @@ impl Scheme {
             (Self::Xpay, 268_490_009) => ApiErrorKind::SessionExpired,
             (Self::Xpay, 268_490_011 | 268_490_012 | 268_490_014) => ApiErrorKind::OrderInProgress,
             (Self::Xpay, 268_490_015) => ApiErrorKind::RateLimited,
+            (Self::Xpay, 268_490_013) => ApiErrorKind::RefundForbidden,
+            (Self::Xpay, 268_490_016) => ApiErrorKind::LeftFeeMismatch,
             _ => ApiErrorKind::Other,
         }
     }

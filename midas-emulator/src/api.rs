@@ -75,6 +75,8 @@ pub enum Api {
     QueryOrder,
     /// xpay `/xpay/notify_provide_goods`.
     NotifyProvideGoods,
+    /// xpay `/xpay/refund_order`.
+    RefundOrder,
 }
 
 impl Api {
@@ -85,18 +87,19 @@ impl Api {
     pub const V2: [Self; 5] =
         [Self::V2GetBalance, Self::V2Pay, Self::V2CancelPay, Self::V2Present, Self::V2QueryOrderInfo];
 
-    /// The six xpay APIs.
-    pub const XPAY: [Self; 6] = [
+    /// The xpay APIs.
+    pub const XPAY: [Self; 7] = [
         Self::QueryUserBalance,
         Self::CurrencyPay,
         Self::CancelCurrencyPay,
         Self::PresentCurrency,
         Self::QueryOrder,
         Self::NotifyProvideGoods,
+        Self::RefundOrder,
     ];
 
     /// Every API served: Midas 1.0, then Midas 2.0, then xpay.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::GetBalance,
         Self::Pay,
         Self::CancelPay,
@@ -112,6 +115,7 @@ impl Api {
         Self::PresentCurrency,
         Self::QueryOrder,
         Self::NotifyProvideGoods,
+        Self::RefundOrder,
     ];
 
     /// The generation the API belongs to.
@@ -128,7 +132,8 @@ impl Api {
             | Self::CancelCurrencyPay
             | Self::PresentCurrency
             | Self::QueryOrder
-            | Self::NotifyProvideGoods => Generation::Xpay,
+            | Self::NotifyProvideGoods
+            | Self::RefundOrder => Generation::Xpay,
         }
     }
 
@@ -146,6 +151,7 @@ impl Api {
             Self::PresentCurrency => "present_currency",
             Self::QueryOrder => "query_order",
             Self::NotifyProvideGoods => "notify_provide_goods",
+            Self::RefundOrder => "refund_order",
         }
     }
 
@@ -173,6 +179,7 @@ impl Api {
             (Self::PresentCurrency, _) => "/xpay/present_currency",
             (Self::QueryOrder, _) => "/xpay/query_order",
             (Self::NotifyProvideGoods, _) => "/xpay/notify_provide_goods",
+            (Self::RefundOrder, _) => "/xpay/refund_order",
         }
     }
 

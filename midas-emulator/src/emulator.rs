@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::api::Api;
+use crate::cash::{CashDesk, CashOrder, CashPayment, LaunchTexts, PayRefused};
 use crate::events::EventMessage;
 use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
 use crate::ledger::{Balance, DEFAULT_ZONE_ID, Effect};
@@ -44,6 +45,7 @@ pub struct Emulator {
     task: JoinHandle<()>,
     http: reqwest::Client,
     pushes: PushLog,
+    cash: CashDesk,
 }
 
 impl fmt::Debug for Emulator {
@@ -67,6 +69,7 @@ impl Emulator {
             task,
             http: reqwest::Client::new(),
             pushes: PushLog::default(),
+            cash: CashDesk::default(),
         }
     }
 
@@ -353,6 +356,81 @@ impl Emulator {
         let report = crate::pusher::push(&self.http, target, &message, Some(event.kind()), injection).await;
         self.pushes.add(report.clone());
         report
+    }
+
+    /// Sets where the events of cash purchases are pushed (`None`: nowhere, as when every
+    /// push fails): deliveries by [`Self::pay_launch`], refunds by [`Self::finish_refunds`].
+    pub fn set_cash_push_target(&self, target: Option<PushTarget>) {
+        self.cash.set_target(target);
+    }
+
+    /// The player `openid` pays for the launch parameters a client received, as WeChat would
+    /// take them: `paySig` with the payment key of `signData`'s `env` over `"<api>&" +
+    /// signData`, `signature` with the player's session key over `signData`, then the fields
+    /// (`offerId` of the app, `currencyType` CNY, `buyQuantity` and `goodsPrice` above zero,
+    /// `outTradeNo` of 8–32 characters of `[0-9A-Za-z_-]` not starting with `_` and never paid
+    /// before). The paid order (status 2, a new `wx_order_id`; a token recharge is priced at
+    /// [`COIN_PRICE_FEN`](crate::COIN_PRICE_FEN) a token) is then pushed
+    /// (`xpay_goods_deliver_notify`, `xpay_coin_pay_notify`) to the cash push target with
+    /// `injection`, and is delivered (status 4) once a push is answered success.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_emulator::{Emulator, Injection, LaunchTexts};
+    /// let emulator = Emulator::start().await?;
+    /// # let (sign_data, pay_sig, signature) = (String::new(), String::new(), String::new());
+    /// // `sign_data`, `pay_sig` and `signature` as the game server signed them:
+    /// let launch = LaunchTexts::new("requestVirtualPayment", "short_series_goods", sign_data, pay_sig, signature);
+    /// let paid = emulator.pay_launch("player-1", &launch, Injection::None).await?;
+    /// assert_eq!(paid.order.status, 2, "paid; no push target, so not delivered");
+    /// # Ok(()) }
+    /// ```
+    pub async fn pay_launch(
+        &self,
+        openid: &str,
+        launch: &LaunchTexts,
+        injection: Injection,
+    ) -> Result<CashPayment, PayRefused> {
+        let (order, message) = crate::cash::pay(&self.shared, openid, launch)?;
+        let push = match self.cash.target() {
+            Some(target) => {
+                let report = self.push(&target, &message, injection).await;
+                if report.delivered() {
+                    crate::cash::delivered(&self.shared, order.env, &order.order_id);
+                }
+                Some(report)
+            }
+            None => None,
+        };
+        let order = crate::cash::order(&self.shared, order.env, &order.order_id)
+            .unwrap_or_else(|| CashOrder::of(&order));
+        Ok(CashPayment { order, push })
+    }
+
+    /// Finishes every running refund task of `refund_order` (they run until this is called):
+    /// each refunded order's `refund_fee` grows and `left_fee` shrinks, an order refunded in
+    /// full becomes status 5, and `xpay_refund_notify` is pushed to the cash push target. The
+    /// pushes made are returned.
+    pub async fn finish_refunds(&self) -> Vec<PushReport> {
+        let messages = crate::cash::finish_refunds(&self.shared);
+        let mut reports = Vec::with_capacity(messages.len());
+        if let Some(target) = self.cash.target() {
+            for message in messages {
+                reports.push(self.push(&target, &message, Injection::None).await);
+            }
+        }
+        reports
+    }
+
+    /// Every cash order (of both environments), oldest first.
+    pub fn cash_orders(&self) -> Vec<CashOrder> {
+        crate::cash::orders(&self.shared)
+    }
+
+    /// The cash order `out_trade_no` of `env`.
+    pub fn cash_order(&self, env: Env, out_trade_no: &str) -> Option<CashOrder> {
+        crate::cash::order(&self.shared, env, out_trade_no)
     }
 
     /// Every push made so far, in order, with the receivers' answers.

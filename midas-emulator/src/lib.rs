@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | Midas 1.0 | `/cgi-bin/midas/{getbalance,pay,cancelpay,present}`, and under `/cgi-bin/midas/sandbox/` | `sig` (app key), `mp_sig` (session key) in the body | the path |
 //! | Midas 2.0 | `/wxa/game/{getbalance,pay,cancelpay,present,queryorderinfo}` | `pay_sig` (payment key), `signature` (session key), `sig_method` in the query | the body's `env` |
-//! | xpay | `/xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,query_order,notify_provide_goods}` | `pay_sig`, and `signature` for the first three, in the query | the body's `env` |
+//! | xpay | `/xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,query_order,notify_provide_goods,refund_order}` | `pay_sig`, and `signature` for the first three, in the query | the body's `env` |
 //!
 //! The token and login APIs are served too, with the app's AppSecret
 //! ([`Emulator::app_secret`]):
@@ -78,6 +78,16 @@
 //!
 //! Every applied [`Effect`] is recorded.
 //!
+//! Cash purchases (xpay goods and token recharges) are played from the other side too:
+//!
+//! | step | what the server does |
+//! |---|---|
+//! | [`Emulator::pay_launch`] | the player pays for the launch parameters a client received: `paySig` with the payment key of `signData`'s `env` over `"<api>&" + signData`, `signature` with the player's session key, then `signData`'s fields ([`PayRefused`] names what fails); books a paid order (status 2, a new `wx_order_id`; tokens at [`COIN_PRICE_FEN`]) and pushes `xpay_goods_deliver_notify` / `xpay_coin_pay_notify` to [`Emulator::set_cash_push_target`]; a push answered success delivers it (status 4). Token recharges add no coins to the wallet |
+//! | `query_order` | a cash order by `order_id` (the `outTradeNo`) or `wx_order_id`, with every documented field; a refund task by its `refund_order_id` (status 1 running, 5 done; `order_type` 1) |
+//! | `notify_provide_goods` | a paid cash order (by either id) becomes delivered; again, it stays delivered |
+//! | `refund_order` | starts a refund task of the player's cash order: `left_fee` must be what is left (268490016), `refund_fee` within it, no other refund of the order running (268490014); the same `refund_order_id` with the same fields answers the same task, with others it is refused (268490002) |
+//! | [`Emulator::finish_refunds`] | every running task finishes: the order's `refund_fee` grows, `left_fee` shrinks, status 5 once refunded in full; `xpay_refund_notify` is pushed |
+//!
 //! Faults come on demand: queued for the next calls ([`Emulator::inject`],
 //! [`Emulator::inject_for`]) or drawn with seeded [`FaultRates`] from (seed, call, attempt),
 //! so that one seed gives one fault schedule; see [`Fault`] and [`Emulator::fault_log`].
@@ -120,6 +130,7 @@ mod answer;
 mod api;
 mod auth;
 mod builder;
+mod cash;
 mod emulator;
 mod events;
 mod fault;
@@ -144,6 +155,7 @@ pub use builder::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_OFFER_ID, DEFAULT_PAYMENT_PRODUCTION_KEY, DEFAULT_PAYMENT_SANDBOX_KEY,
     DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, DEFAULT_TOKEN_LIFETIME, EmulatorBuilder, StartError,
 };
+pub use cash::{COIN_PRICE_FEN, CashOrder, CashPayment, LaunchTexts, PayRefused};
 pub use emulator::Emulator;
 pub use events::{DELIVERY_SCHEDULE, EventKind, EventMessage, XPAY_SCHEDULE};
 pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, FaultRecord, InvalidRates};

@@ -13,12 +13,19 @@
 //! PostgreSQL for several instances sharing one journal ([`Journal::postgres`]). The schema is
 //! migrated when a journal opens; a journal written by a newer version is refused.
 //!
+//! Cash purchases have a table of their own: a purchase is recorded *awaiting payment* when
+//! its launch parameters are signed ([`Journal::await_payment`]), and delivered exactly once,
+//! by the delivery push or by the reconciler ([`Journal::claim_delivery`],
+//! [`Journal::lease_awaiting`], [`Journal::finish_delivery`]).
+//!
 //! Services reach this crate through `midas-api`'s `journal` feature.
 
 mod entry;
 mod error;
 mod inbox;
 mod order_id;
+mod purchase;
+mod purchase_sql;
 mod sql;
 mod store;
 
@@ -26,4 +33,5 @@ pub use entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
 pub use error::JournalError;
 pub use inbox::{InboxEvent, InboxStore};
 pub use order_id::OrderIds;
+pub use purchase::{DeliveryClaim, PurchaseEntry, PurchaseIntent, PurchaseState};
 pub use store::{Durability, Journal, SqliteSettings};

@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::JournalError;
 use crate::entry::{Begin, Entry, InboxClaim, Intent, Outcome, State};
 use crate::inbox::{InboxEvent, InboxStore};
+use crate::purchase::{DeliveryClaim, PurchaseEntry, PurchaseIntent, PurchaseState};
+use crate::purchase_sql;
 use crate::sql::{self, Dialect, Due, Lease};
 
 /// `PRAGMA application_id` of a SQLite journal ("MIDJ"): a SQLite file of another
@@ -561,6 +563,139 @@ impl Journal {
         }
     }
 
+    /// Records a launched cash purchase as awaiting payment, committed before this returns
+    /// (so that its delivery push, however soon, finds it). The same purchase again returns
+    /// its entry as it stands; another purchase under the `out_trade_no` is refused with
+    /// [`JournalError::OrderIdReused`].
+    pub async fn await_payment(&self, intent: &PurchaseIntent) -> Result<PurchaseEntry, JournalError> {
+        if intent.out_trade_no.is_empty() || intent.env.is_empty() {
+            return Err(JournalError::Invalid {
+                what: "a purchase needs its out_trade_no and environment".to_owned(),
+            });
+        }
+        let op =
+            Op::AwaitPayment { intent: intent.clone(), fingerprint: intent.fingerprint(), now_ms: now_ms() };
+        match self.run(op).await? {
+            Done::Purchase(Some(entry)) => Ok(*entry),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// The purchase launched under `out_trade_no` in `env`.
+    pub async fn purchase(
+        &self,
+        env: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<PurchaseEntry>, JournalError> {
+        let op = Op::Purchase { env: env.to_owned(), out_trade_no: out_trade_no.to_owned() };
+        match self.run(op).await? {
+            Done::Purchase(entry) => Ok(entry.map(|entry| *entry)),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Every purchase, or those in `state`, oldest first.
+    pub async fn purchases(&self, state: Option<PurchaseState>) -> Result<Vec<PurchaseEntry>, JournalError> {
+        match self.run(Op::Purchases { state }).await? {
+            Done::Purchases(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Claims the delivery of the purchase `out_trade_no` for this journal's lease
+    /// ([`Self::lease`]): see [`DeliveryClaim`]. A claim whose holder died lapses with its
+    /// lease, so the delivery is not lost.
+    pub async fn claim_delivery(&self, env: &str, out_trade_no: &str) -> Result<DeliveryClaim, JournalError> {
+        let op = Op::ClaimDelivery {
+            env: env.to_owned(),
+            out_trade_no: out_trade_no.to_owned(),
+            lease: self.new_lease(),
+        };
+        match self.run(op).await? {
+            Done::Delivery(claim) => Ok(claim),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Records the purchase delivered (`delivered_by`: `push` or `reconciler`; WeChat's order
+    /// id when known) and frees its lease. `false` when it was not awaiting any more.
+    pub async fn finish_delivery(
+        &self,
+        env: &str,
+        out_trade_no: &str,
+        delivered_by: &str,
+        wx_order_id: Option<&str>,
+    ) -> Result<bool, JournalError> {
+        let op = Op::DecidePurchase {
+            env: env.to_owned(),
+            out_trade_no: out_trade_no.to_owned(),
+            state: PurchaseState::Delivered,
+            note: delivered_by.to_owned(),
+            wx_order_id: wx_order_id.map(str::to_owned),
+            now_ms: now_ms(),
+        };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Records that a purchase has nothing to deliver (refunded or closed before delivery).
+    /// `false` when it was not awaiting any more.
+    pub async fn close_purchase(
+        &self,
+        env: &str,
+        out_trade_no: &str,
+        reason: &str,
+    ) -> Result<bool, JournalError> {
+        let op = Op::DecidePurchase {
+            env: env.to_owned(),
+            out_trade_no: out_trade_no.to_owned(),
+            state: PurchaseState::Closed,
+            note: reason.to_owned(),
+            wx_order_id: None,
+            now_ms: now_ms(),
+        };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Gives a delivery claim (or a lease of [`Self::lease_awaiting`]) up without deciding:
+    /// the next push or reconciler run delivers it.
+    pub async fn abandon_delivery(&self, env: &str, out_trade_no: &str) -> Result<(), JournalError> {
+        let op = Op::ReleasePurchase {
+            env: env.to_owned(),
+            out_trade_no: out_trade_no.to_owned(),
+            owner: self.inner.owner.clone(),
+        };
+        self.run(op).await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` purchases awaiting payment unchanged for at least `grace` and not
+    /// held by a live claim, oldest first: what the purchase reconciler works on. Each must be
+    /// ended with [`Self::finish_delivery`], [`Self::close_purchase`] or
+    /// [`Self::abandon_delivery`] (or its lease lapses).
+    pub async fn lease_awaiting(
+        &self,
+        grace: Duration,
+        limit: u32,
+    ) -> Result<Vec<PurchaseEntry>, JournalError> {
+        let lease = self.new_lease();
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        let op = Op::LeaseAwaiting {
+            older_than_ms: lease.now_ms.saturating_sub(grace_ms),
+            limit: i64::from(limit),
+            lease,
+        };
+        match self.run(op).await? {
+            Done::Purchases(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
     fn new_lease(&self) -> Lease {
         let now = now_ms();
         let lease_ms = i64::try_from(self.inner.lease.as_millis()).unwrap_or(i64::MAX);
@@ -596,25 +731,128 @@ impl Clone for Backend {
 
 /// One operation, as the SQLite writer receives it.
 enum Op {
-    Begin { intent: Intent, fingerprint: String, lease: Lease, own_lease: bool },
-    Attempt { env: String, order_id: String, now_ms: i64 },
-    Record { env: String, order_id: String, outcome: Outcome, now_ms: i64 },
-    Settle { env: String, order_id: String, now_ms: i64 },
-    Release { env: String, order_id: String, owner: String },
-    LeaseDue { due: Due, lease: Lease },
-    Get { env: String, order_id: String },
-    List { state: Option<State> },
-    Count { states: Vec<State> },
-    Player { env: String, openid: String, zone_id: String },
-    InboxClaim { key: String, lease: Lease },
-    InboxComplete { key: String, answer: String, now_ms: i64 },
-    InboxAbandon { key: String },
-    InboxStore { key: String, message: String, envelope: String, lease: Lease },
-    InboxLeaseStored { due_ms: i64, limit: i64, lease: Lease },
-    InboxRetry { key: String, next_try_ms: i64, error: String, now_ms: i64 },
-    InboxNeedsAttention { key: String, error: String, now_ms: i64 },
-    InboxNeedingAttention { limit: i64 },
-    InboxRequeue { key: String, now_ms: i64 },
+    Begin {
+        intent: Intent,
+        fingerprint: String,
+        lease: Lease,
+        own_lease: bool,
+    },
+    Attempt {
+        env: String,
+        order_id: String,
+        now_ms: i64,
+    },
+    Record {
+        env: String,
+        order_id: String,
+        outcome: Outcome,
+        now_ms: i64,
+    },
+    Settle {
+        env: String,
+        order_id: String,
+        now_ms: i64,
+    },
+    Release {
+        env: String,
+        order_id: String,
+        owner: String,
+    },
+    LeaseDue {
+        due: Due,
+        lease: Lease,
+    },
+    Get {
+        env: String,
+        order_id: String,
+    },
+    List {
+        state: Option<State>,
+    },
+    Count {
+        states: Vec<State>,
+    },
+    Player {
+        env: String,
+        openid: String,
+        zone_id: String,
+    },
+    InboxClaim {
+        key: String,
+        lease: Lease,
+    },
+    InboxComplete {
+        key: String,
+        answer: String,
+        now_ms: i64,
+    },
+    InboxAbandon {
+        key: String,
+    },
+    InboxStore {
+        key: String,
+        message: String,
+        envelope: String,
+        lease: Lease,
+    },
+    InboxLeaseStored {
+        due_ms: i64,
+        limit: i64,
+        lease: Lease,
+    },
+    InboxRetry {
+        key: String,
+        next_try_ms: i64,
+        error: String,
+        now_ms: i64,
+    },
+    InboxNeedsAttention {
+        key: String,
+        error: String,
+        now_ms: i64,
+    },
+    InboxNeedingAttention {
+        limit: i64,
+    },
+    InboxRequeue {
+        key: String,
+        now_ms: i64,
+    },
+    AwaitPayment {
+        intent: PurchaseIntent,
+        fingerprint: String,
+        now_ms: i64,
+    },
+    Purchase {
+        env: String,
+        out_trade_no: String,
+    },
+    Purchases {
+        state: Option<PurchaseState>,
+    },
+    ClaimDelivery {
+        env: String,
+        out_trade_no: String,
+        lease: Lease,
+    },
+    DecidePurchase {
+        env: String,
+        out_trade_no: String,
+        state: PurchaseState,
+        note: String,
+        wx_order_id: Option<String>,
+        now_ms: i64,
+    },
+    ReleasePurchase {
+        env: String,
+        out_trade_no: String,
+        owner: String,
+    },
+    LeaseAwaiting {
+        older_than_ms: i64,
+        limit: i64,
+        lease: Lease,
+    },
 }
 
 /// What an operation returns.
@@ -628,6 +866,9 @@ enum Done {
     Count(i64),
     Store(InboxStore),
     InboxEvents(Vec<InboxEvent>),
+    Purchase(Option<Box<PurchaseEntry>>),
+    Purchases(Vec<PurchaseEntry>),
+    Delivery(DeliveryClaim),
 }
 
 impl Op {
@@ -647,7 +888,15 @@ impl Op {
             | Self::InboxRetry { key, .. }
             | Self::InboxNeedsAttention { key, .. }
             | Self::InboxRequeue { key, .. } => Some(("inbox", key.as_str())),
-            Self::LeaseDue { .. }
+            // Purchases live in their own table: their keys cannot clash with the journal's.
+            Self::AwaitPayment { .. }
+            | Self::Purchase { .. }
+            | Self::Purchases { .. }
+            | Self::ClaimDelivery { .. }
+            | Self::DecidePurchase { .. }
+            | Self::ReleasePurchase { .. }
+            | Self::LeaseAwaiting { .. }
+            | Self::LeaseDue { .. }
             | Self::List { .. }
             | Self::Count { .. }
             | Self::Player { .. }
@@ -720,6 +969,35 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
             Done::InboxEvents(sql::inbox_needing_attention(conn, *limit).await?)
         }
         Op::InboxRequeue { key, now_ms } => Done::Flag(sql::inbox_requeue(conn, key, *now_ms).await?),
+        Op::AwaitPayment { intent, fingerprint, now_ms } => Done::Purchase(Some(Box::new(
+            purchase_sql::await_payment(conn, dialect, intent, fingerprint, *now_ms).await?,
+        ))),
+        Op::Purchase { env, out_trade_no } => Done::Purchase(
+            purchase_sql::get(conn, dialect, env, out_trade_no).await?.map(|(entry, _)| Box::new(entry)),
+        ),
+        Op::Purchases { state } => Done::Purchases(purchase_sql::list(conn, *state).await?),
+        Op::ClaimDelivery { env, out_trade_no, lease } => {
+            Done::Delivery(purchase_sql::claim_delivery(conn, dialect, env, out_trade_no, lease).await?)
+        }
+        Op::DecidePurchase { env, out_trade_no, state, note, wx_order_id, now_ms } => Done::Flag(
+            purchase_sql::decide(
+                conn,
+                env,
+                out_trade_no,
+                *state,
+                Some(note),
+                wx_order_id.as_deref(),
+                *now_ms,
+            )
+            .await?,
+        ),
+        Op::ReleasePurchase { env, out_trade_no, owner } => {
+            purchase_sql::release(conn, env, out_trade_no, owner).await?;
+            Done::Unit
+        }
+        Op::LeaseAwaiting { older_than_ms, limit, lease } => {
+            Done::Purchases(purchase_sql::lease_awaiting(conn, dialect, *older_than_ms, *limit, lease).await?)
+        }
     })
 }
 
@@ -867,6 +1145,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                     "inbox stored".into(),
                     MigrationType::Simple,
                     include_str!("../migrations/0003_inbox_stored.sql").into(),
+                    false,
+                ),
+                Migration::new(
+                    4,
+                    "purchases".into(),
+                    MigrationType::Simple,
+                    include_str!("../migrations/0004_purchases.sql").into(),
                     false,
                 ),
             ])

@@ -12,9 +12,11 @@
 //! | file | APIs |
 //! |---|---|
 //! | `coins.rs` | `query_user_balance`, `currency_pay`, `cancel_currency_pay`, `present_currency` |
-//! | `orders.rs` | `query_order`, `notify_provide_goods` |
+//! | `orders.rs` | `query_order`, `notify_provide_goods`, `refund_order` (by `order_id` or `wx_order_id`) |
+//! | `lenient.rs` | numbers read whether sent as numbers or as strings |
 
 mod coins;
+mod lenient;
 mod orders;
 
 pub use self::coins::*;

@@ -40,6 +40,16 @@ pub(crate) enum Op {
     Deliver {
         bill_no: String,
     },
+    /// xpay: an order of the player by WeChat's order id.
+    QueryByWx {
+        wx_order_id: String,
+    },
+    /// xpay: a cash order of the environment by WeChat's order id.
+    DeliverByWx {
+        wx_order_id: String,
+    },
+    /// xpay `refund_order`: a refund task of a cash order.
+    CashRefund(Box<RefundAsk>),
 }
 
 /// A checked call, ready for the books.
@@ -68,6 +78,8 @@ impl Entry {
             | Op::Refund { bill_no, .. }
             | Op::Query { bill_no }
             | Op::Deliver { bill_no } => bill_no,
+            Op::QueryByWx { wx_order_id } | Op::DeliverByWx { wx_order_id } => wx_order_id,
+            Op::CashRefund(ask) => &ask.refund_order_id,
             Op::CancelRest { pay_bill_no } => pay_bill_no,
         }
     }
@@ -94,6 +106,10 @@ pub(crate) enum Done {
     },
     Order(OrderView),
     Delivered,
+    /// xpay: a cash order or refund task, as `query_order` reports it.
+    CashOrder(Box<CashOrderView>),
+    /// xpay `refund_order`: the task started (or the same task again).
+    RefundStarted(RefundStarted),
 }
 
 /// An outcome, and whether it is the remembered outcome of an identical earlier call that
@@ -126,6 +142,10 @@ pub(crate) enum Refusal {
     /// The amount would take a number of the wallet past `i64`: a parameter error, nothing
     /// applied.
     Overflow,
+    /// xpay `refund_order`: another refund of the order is running.
+    RefundRunning,
+    /// xpay `refund_order`: `left_fee` is not what is left of the order.
+    LeftFeeMismatch,
 }
 
 /// The kind of an order.
@@ -151,4 +171,64 @@ pub(crate) struct OrderView {
     /// When it was booked, UNIX seconds.
     pub(crate) time: u64,
     pub(crate) payitem: Option<String>,
+}
+
+/// What a paid launch bought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Bought {
+    Goods { product_id: String, unit_price: i64, quantity: i64 },
+    Coins { quantity: i64 },
+}
+
+/// A cash order as `query_order` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CashOrderView {
+    pub(crate) env: Env,
+    pub(crate) order_id: String,
+    pub(crate) wx_order_id: String,
+    pub(crate) openid: String,
+    pub(crate) bought: Bought,
+    pub(crate) attach: String,
+    /// 2 paid, 4 delivered, 5 refunded in full; a refund order: 1 running, 5 done.
+    pub(crate) status: i64,
+    /// 0 a pay, 1 a refund.
+    pub(crate) order_type: i64,
+    pub(crate) order_fee: i64,
+    pub(crate) paid_fee: i64,
+    pub(crate) refund_fee: i64,
+    pub(crate) left_fee: i64,
+    pub(crate) biz_meta: String,
+    pub(crate) create_time: u64,
+    pub(crate) update_time: u64,
+    pub(crate) paid_time: u64,
+    pub(crate) provide_time: u64,
+    pub(crate) seq: u64,
+    /// The payment channel's and WeChat Pay's ids (the push's `MchOrderNo`, `TransactionId`).
+    pub(crate) channel_order_id: String,
+    pub(crate) wxpay_order_id: String,
+}
+
+/// What `refund_order` asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RefundAsk {
+    pub(crate) openid: String,
+    /// The order, by `order_id` (`false`) or `wx_order_id` (`true`).
+    pub(crate) order: String,
+    pub(crate) by_wx_order_id: bool,
+    pub(crate) refund_order_id: String,
+    pub(crate) left_fee: i64,
+    pub(crate) refund_fee: i64,
+    pub(crate) biz_meta: String,
+    /// Every field of the request but the signatures: the same id with other fields is
+    /// another refund.
+    pub(crate) fingerprint: Vec<(String, String)>,
+}
+
+/// A refund task, as `refund_order` answers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RefundStarted {
+    pub(crate) refund_order_id: String,
+    pub(crate) refund_wx_order_id: String,
+    pub(crate) pay_order_id: String,
+    pub(crate) pay_wx_order_id: String,
 }

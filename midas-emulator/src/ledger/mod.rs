@@ -16,6 +16,7 @@
 //! at all: every number is computed first, with checked arithmetic ([`wallet`]), and written
 //! only when all of them fit.
 
+mod cash;
 mod contract;
 mod report;
 #[cfg(test)]
@@ -27,7 +28,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use midas_core::Env;
 
-pub(crate) use self::contract::{Applied, Done, Entry, Op, OrderKind, OrderView, Refusal};
+pub(crate) use self::cash::{CashBook, Payment, RefundFinished};
+pub(crate) use self::contract::{
+    Applied, Bought, CashOrderView, Done, Entry, Op, OrderKind, OrderView, RefundAsk, Refusal,
+};
 pub use self::report::{Balance, Change, Effect};
 pub use self::wallet::DEFAULT_ZONE_ID;
 use self::wallet::{Overflow, PayProblem, Wallet, WalletKey};
@@ -115,6 +119,8 @@ pub(crate) struct Ledger {
     wallets: HashMap<WalletKey, Wallet>,
     orders: HashMap<(Env, String), Booking>,
     effects: Vec<Effect>,
+    /// The cash orders of xpay purchases and their refund tasks.
+    cash: CashBook,
 }
 
 impl Ledger {
@@ -143,12 +149,71 @@ impl Ledger {
         &self.effects
     }
 
+    /// The cash orders and refund tasks.
+    pub(crate) fn cash(&mut self) -> &mut CashBook {
+        &mut self.cash
+    }
+
+    /// The cash orders and refund tasks, to read.
+    pub(crate) fn cash_book(&self) -> &CashBook {
+        &self.cash
+    }
+
+    /// The xpay calls about cash orders: by WeChat's order id, `refund_order`, and
+    /// `query_order` / `notify_provide_goods` of an id the cash book holds. `None`: not one.
+    fn apply_cash(&mut self, entry: &Entry) -> Option<Result<Applied, Refusal>> {
+        let env = entry.env;
+        let now = unix_now();
+        let openid = entry.openid.as_deref();
+        let order_id = match &entry.op {
+            Op::Query { bill_no } if entry.api == Api::QueryOrder && self.cash.knows(env, bill_no) => {
+                bill_no.clone()
+            }
+            Op::Deliver { bill_no }
+                if entry.api == Api::NotifyProvideGoods && self.cash.knows(env, bill_no) =>
+            {
+                bill_no.clone()
+            }
+            Op::QueryByWx { wx_order_id } | Op::DeliverByWx { wx_order_id } => {
+                match self.cash.order_id_of(env, wx_order_id) {
+                    Some(order_id) => order_id,
+                    None => return Some(Err(Refusal::UnknownOrder)),
+                }
+            }
+            Op::CashRefund(ask) => {
+                if !self.players.contains(&ask.openid) {
+                    return Some(Err(Refusal::UnknownPlayer));
+                }
+                let started = self.cash.refund(env, (**ask).clone(), now);
+                return Some(started.map(|started| fresh(Done::RefundStarted(started))));
+            }
+            _ => return None,
+        };
+        if openid.is_some_and(|openid| !self.players.contains(openid)) {
+            return Some(Err(Refusal::UnknownPlayer));
+        }
+        Some(match &entry.op {
+            Op::Deliver { .. } | Op::DeliverByWx { .. } => match self.cash.deliver(env, &order_id, now) {
+                Ok(true) => Ok(fresh(Done::Delivered)),
+                Ok(false) => Err(Refusal::UnknownOrder),
+                Err(refusal) => Err(refusal),
+            },
+            _ => match self.cash.view(env, &order_id, openid) {
+                Some(view) => Ok(fresh(Done::CashOrder(Box::new(view)))),
+                None => Err(Refusal::UnknownOrder),
+            },
+        })
+    }
+
     fn wallet(&self, env: Env, openid: &str, zone_id: &str) -> Wallet {
         self.wallets.get(&WalletKey::new(env, openid, zone_id)).copied().unwrap_or_default()
     }
 
     /// Serves one checked call: applied whole, or refused with nothing changed.
     pub(crate) fn apply(&mut self, entry: &Entry) -> Result<Applied, Refusal> {
+        if let Some(cash) = self.apply_cash(entry) {
+            return cash;
+        }
         let env = entry.env;
         if let Op::Deliver { bill_no } = &entry.op {
             return match self.orders.get(&(env, bill_no.clone())).map(|booking| &booking.booked) {
@@ -227,7 +292,9 @@ impl Ledger {
                 }
                 _ => Err(Refusal::UnknownOrder),
             },
-            Op::Deliver { .. } => Err(Refusal::UnknownOrder),
+            Op::Deliver { .. } | Op::QueryByWx { .. } | Op::DeliverByWx { .. } | Op::CashRefund(_) => {
+                Err(Refusal::UnknownOrder)
+            }
         }
     }
 
@@ -315,7 +382,7 @@ impl Ledger {
                 *balance
             }
             Done::Balance(balance) => balance.balance,
-            Done::Order(_) | Done::Delivered => 0,
+            Done::Order(_) | Done::Delivered | Done::CashOrder(_) | Done::RefundStarted(_) => 0,
         };
         let seq = self.record(entry, openid, bill_no, change, balance_after);
         let booking = Booking {
@@ -359,6 +426,6 @@ fn fresh(done: Done) -> Applied {
     Applied { done, replayed: false }
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }

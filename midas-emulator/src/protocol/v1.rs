@@ -177,7 +177,9 @@ impl Protocol for V1 {
             ])),
             Done::Refund { bill_no, .. } => Ok(fields([("bill_no", json!(bill_no))])),
             // No Midas 1.0 API asks the books for these.
-            Done::Order(_) | Done::Delivered => Err(Rejection::busy()),
+            Done::Order(_) | Done::Delivered | Done::CashOrder(_) | Done::RefundStarted(_) => {
+                Err(Rejection::busy())
+            }
         }
     }
 
@@ -186,7 +188,11 @@ impl Protocol for V1 {
             Refusal::UnknownPlayer => Rejection::new(90010, "user not logged in or login expired"),
             Refusal::BillNoTaken => Rejection::new(90012, "order already exists"),
             Refusal::NotEnough => Rejection::new(90013, "balance not enough"),
-            Refusal::UnknownPay | Refusal::UnknownOrder => Rejection::new(90000, "order not exist"),
+            // xpay's refund tasks are not reached from Midas 1.0.
+            Refusal::UnknownPay
+            | Refusal::UnknownOrder
+            | Refusal::RefundRunning
+            | Refusal::LeftFeeMismatch => Rejection::new(90000, "order not exist"),
             Refusal::FullyRefunded | Refusal::AlreadyRefunded | Refusal::RefundTooLarge { .. } => {
                 Rejection::new(90015, "order already rolled back")
             }

@@ -4,7 +4,7 @@
 //! | check | errcode |
 //! |---|---|
 //! | `signature`, `sig_method=hmac_sha256` and `pay_sig` in the query | 90018 |
-//! | body fields: present, typed, known; `offer_id` of the app; `env` 0 or 1; amounts above zero; `bill_no` of `[0-9A-Za-z_-]{1,63}` not starting with `_`; `biz_id` 1 or 2 | 90018, `[field] field ...` |
+//! | body fields: present, typed, known; `offer_id` of the app; `env` 0 or 1; amounts above zero; `bill_no` of `[0-9A-Za-z_-]{1,63}` not starting with `_`; `biz_id` 1 or 2; getbalance `coin_type` 0, or 1 (the recharge-center balance, kept in zone `"1"`) with `zone_id` `"1"` | 90018, `[field] field ...` |
 //! | `pay_sig` with the payment key of `env`, over the path and the received bytes | 90011 |
 //! | the player is logged in, and `signature` is not made with a replaced session key | 90016 |
 //! | `signature` with the player's session key, over the received bytes | 90010 |
@@ -16,7 +16,7 @@ use super::body_signed::{pay_sig_matches, required_param};
 use super::interface::{Context, Protocol, Received};
 use crate::answer::{Fields, Rejection, fields};
 use crate::api::Api;
-use crate::ledger::{Applied, Done, Entry, Op, OrderKind, OrderView, Refusal};
+use crate::ledger::{Applied, DEFAULT_ZONE_ID, Done, Entry, Op, OrderKind, OrderView, Refusal};
 use crate::session::SessionProblem;
 
 /// Midas 2.0.
@@ -73,8 +73,14 @@ impl Protocol for V2 {
         let body = Body::parse(bytes, &specs, WORDING)?;
         body.expect_text("offer_id", &context.app.offer_id, "does not match the app's offer_id")?;
         body.check_ts()?;
-        if body.integer("coin_type").is_some_and(|coin_type| coin_type != 0) {
-            return Err(body.invalid("coin_type", "only 0 (game coins) is served"));
+        // coin_type 1 reads the recharge-center balance, which the server keeps in zone "1".
+        match body.integer("coin_type") {
+            None | Some(0) => {}
+            Some(1) if body.text("zone_id") == Some(DEFAULT_ZONE_ID) => {}
+            Some(1) => {
+                return Err(body.invalid("zone_id", "the recharge-center balance is read with zone_id 1"));
+            }
+            Some(_) => return Err(body.invalid("coin_type", "must be 0 (game coins) or 1 (recharge center)")),
         }
         let env = body.env()?;
         let op = op(api, &body)?;
@@ -124,7 +130,7 @@ impl Protocol for V2 {
                 Err(self.refusal(Refusal::UnknownOrder))
             }
             Done::Order(order) => Ok(order_info(&order)),
-            Done::Delivered => Err(Rejection::busy()),
+            Done::Delivered | Done::CashOrder(_) | Done::RefundStarted(_) => Err(Rejection::busy()),
         }
     }
 
@@ -145,7 +151,10 @@ impl Protocol for V2 {
             Refusal::RefundTooLarge { left } => {
                 amount(format!("only {left} is left to refund of pay_bill_no"))
             }
-            Refusal::UnknownOrder => Rejection::new(90019, "out_trade_no not found"),
+            // xpay's refund tasks are not reached from Midas 2.0.
+            Refusal::UnknownOrder | Refusal::RefundRunning | Refusal::LeftFeeMismatch => {
+                Rejection::new(90019, "out_trade_no not found")
+            }
             Refusal::Overflow => amount("would take the wallet past 9223372036854775807 coins".to_owned()),
         }
     }

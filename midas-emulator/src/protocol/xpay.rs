@@ -4,7 +4,7 @@
 //! | check | errcode |
 //! |---|---|
 //! | `pay_sig` in the query, and `signature` for `query_user_balance`, `currency_pay` and `cancel_currency_pay` | 268490002 |
-//! | body fields: present, typed, known; `env` 0 or 1; amounts above zero; order ids of `[0-9A-Za-z_-]{1,63}` | 268490002, `[field] field ...` |
+//! | body fields: present, typed, known; `env` 0 or 1; amounts above zero; order ids of `[0-9A-Za-z_-]{1,63}`; `order_id` or `wx_order_id`, one of them (`query_order`, `notify_provide_goods`, `refund_order`); `refund_order` also `refund_order_id` of 8–32 characters, `biz_meta` ≤ 1024 bytes, `refund_reason` "0"–"5", `req_from` "1"–"3" | 268490002, `[field] field ...` |
 //! | `pay_sig` with the payment key of `env`, over the path and the received bytes | 268490003 |
 //! | APIs with `signature`: the player is known | 268490001 |
 //! | APIs with `signature`: the player is logged in, and `signature` is not made with a replaced session key | 268490009 |
@@ -22,7 +22,10 @@ use super::body_signed::{pay_sig_matches, required_param};
 use super::interface::{Context, Protocol, Received};
 use crate::answer::{Fields, Rejection, fields};
 use crate::api::Api;
-use crate::ledger::{Applied, DEFAULT_ZONE_ID, Done, Entry, Op, OrderKind, OrderView, Refusal};
+use crate::ledger::{
+    Applied, Bought, CashOrderView, DEFAULT_ZONE_ID, Done, Entry, Op, OrderKind, OrderView, RefundAsk,
+    Refusal,
+};
 use crate::session::SessionProblem;
 
 /// xpay.
@@ -36,6 +39,9 @@ const OPENID: FieldSpec = ("openid", Kind::Text, true);
 const ENV: FieldSpec = ("env", Kind::Integer, true);
 const USER_IP: FieldSpec = ("user_ip", Kind::Text, false);
 const ORDER_ID: FieldSpec = ("order_id", Kind::Text, true);
+/// `query_order`, `notify_provide_goods`, `refund_order`: `order_id` or `wx_order_id`.
+const EITHER_ORDER_ID: FieldSpec = ("order_id", Kind::Text, false);
+const WX_ORDER_ID: FieldSpec = ("wx_order_id", Kind::Text, false);
 const AMOUNT: FieldSpec = ("amount", Kind::Integer, true);
 
 fn fields_of(api: Api) -> &'static [FieldSpec] {
@@ -53,8 +59,21 @@ fn fields_of(api: Api) -> &'static [FieldSpec] {
             &[OPENID, ENV, USER_IP, ("pay_order_id", Kind::Text, true), ORDER_ID, AMOUNT]
         }
         Api::PresentCurrency => &[OPENID, ENV, USER_IP, ORDER_ID, AMOUNT],
-        Api::QueryOrder => &[OPENID, ENV, USER_IP, ORDER_ID],
-        Api::NotifyProvideGoods => &[ORDER_ID, ENV, USER_IP],
+        Api::QueryOrder => &[OPENID, ENV, USER_IP, EITHER_ORDER_ID, WX_ORDER_ID],
+        Api::NotifyProvideGoods => &[EITHER_ORDER_ID, WX_ORDER_ID, ENV, USER_IP],
+        Api::RefundOrder => &[
+            OPENID,
+            ENV,
+            USER_IP,
+            EITHER_ORDER_ID,
+            WX_ORDER_ID,
+            ("refund_order_id", Kind::Text, true),
+            ("left_fee", Kind::Integer, true),
+            ("refund_fee", Kind::Integer, true),
+            ("biz_meta", Kind::Text, false),
+            ("refund_reason", Kind::Text, true),
+            ("req_from", Kind::Text, true),
+        ],
         _ => &[OPENID, ENV, USER_IP],
     }
 }
@@ -132,6 +151,13 @@ impl Protocol for Xpay {
             Done::Refund { bill_no, .. } => Ok(fields([("order_id", json!(bill_no))])),
             Done::Order(order) => Ok(fields([("order", order_json(&order))])),
             Done::Delivered => Ok(fields([])),
+            Done::CashOrder(order) => Ok(fields([("order", cash_order_json(&order))])),
+            Done::RefundStarted(started) => Ok(fields([
+                ("refund_order_id", json!(started.refund_order_id)),
+                ("refund_wx_order_id", json!(started.refund_wx_order_id)),
+                ("pay_order_id", json!(started.pay_order_id)),
+                ("pay_wx_order_id", json!(started.pay_wx_order_id)),
+            ])),
         }
     }
 
@@ -149,6 +175,13 @@ impl Protocol for Xpay {
             }
             Refusal::RefundTooLarge { left } => parameter("amount", format!("only {left} is left to refund")),
             Refusal::UnknownOrder => parameter("order_id", "no such order".to_owned()),
+            Refusal::RefundRunning => {
+                Rejection::new(268_490_014, "refund in progress: retry later with the same parameters")
+            }
+            Refusal::LeftFeeMismatch => Rejection::new(
+                268_490_016,
+                "refund left_fee does not match the order: check it with query_order",
+            ),
             Refusal::Overflow => {
                 parameter("amount", "would take the wallet past 9223372036854775807 coins".to_owned())
             }
@@ -174,9 +207,58 @@ fn op(api: Api, body: &Body) -> Result<Op, Rejection> {
         Api::PresentCurrency => {
             Op::Present { bill_no: order_id("order_id")?, amount: body.amount("amount")? }
         }
-        Api::QueryOrder => Op::Query { bill_no: optional("order_id").unwrap_or_default() },
-        Api::NotifyProvideGoods => Op::Deliver { bill_no: optional("order_id").unwrap_or_default() },
+        Api::QueryOrder => match either_order_id(body)? {
+            (order_id, false) => Op::Query { bill_no: order_id },
+            (wx_order_id, true) => Op::QueryByWx { wx_order_id },
+        },
+        Api::NotifyProvideGoods => match either_order_id(body)? {
+            (order_id, false) => Op::Deliver { bill_no: order_id },
+            (wx_order_id, true) => Op::DeliverByWx { wx_order_id },
+        },
+        Api::RefundOrder => Op::CashRefund(Box::new(refund_ask(body)?)),
         _ => Op::Balance,
+    })
+}
+
+/// The order a call names: `order_id` or `wx_order_id`, exactly one, and whether it is
+/// WeChat's.
+fn either_order_id(body: &Body) -> Result<(String, bool), Rejection> {
+    match (body.text("order_id"), body.text("wx_order_id")) {
+        (Some(_), Some(_)) => Err(body.invalid("wx_order_id", "give order_id or wx_order_id, not both")),
+        (Some(_), None) => Ok((body.order_no("order_id", true)?, false)),
+        (None, Some(wx_order_id)) => Ok((wx_order_id.to_owned(), true)),
+        (None, None) => Err(WORDING.refuse("order_id", Problem::Missing)),
+    }
+}
+
+/// `refund_order`'s fields, checked as the reference states them.
+fn refund_ask(body: &Body) -> Result<RefundAsk, Rejection> {
+    let (order, by_wx_order_id) = either_order_id(body)?;
+    let refund_order_id = body.order_no("refund_order_id", true)?;
+    if !(8..=32).contains(&refund_order_id.len()) {
+        return Err(body.invalid("refund_order_id", "must be 8 to 32 characters"));
+    }
+    let left_fee = body.amount("left_fee")?;
+    let refund_fee = body.amount("refund_fee")?;
+    let biz_meta = body.text("biz_meta").unwrap_or_default().to_owned();
+    if biz_meta.len() > 1024 {
+        return Err(body.invalid("biz_meta", "must be at most 1024 bytes"));
+    }
+    if !matches!(body.text("refund_reason"), Some("0" | "1" | "2" | "3" | "4" | "5")) {
+        return Err(body.invalid("refund_reason", "must be one of \"0\" to \"5\""));
+    }
+    if !matches!(body.text("req_from"), Some("1" | "2" | "3")) {
+        return Err(body.invalid("req_from", "must be one of \"1\" to \"3\""));
+    }
+    Ok(RefundAsk {
+        openid: body.text("openid").unwrap_or_default().to_owned(),
+        order,
+        by_wx_order_id,
+        refund_order_id,
+        left_fee,
+        refund_fee,
+        biz_meta,
+        fingerprint: body.fingerprint(),
     })
 }
 
@@ -206,5 +288,38 @@ fn order_json(order: &OrderView) -> serde_json::Value {
         "provide_time": order.time,
         "env_type": order.env.pick(1, 2),
         "wx_order_id": format!("emu-wx-{}-{}", order.env, order.seq),
+    })
+}
+
+/// `query_order`'s `order` for a cash order or refund task: every documented field.
+fn cash_order_json(order: &CashOrderView) -> serde_json::Value {
+    let biz_type = match order.bought {
+        Bought::Goods { .. } => 1000,
+        Bought::Coins { .. } => 1001,
+    };
+    json!({
+        "order_id": order.order_id,
+        "create_time": order.create_time,
+        "update_time": order.update_time,
+        "status": order.status,
+        "biz_type": biz_type,
+        "order_fee": order.order_fee,
+        "coupon_fee": order.order_fee.saturating_sub(order.paid_fee).max(0) * i64::from(order.order_type == 0),
+        "paid_fee": order.paid_fee,
+        "order_type": order.order_type,
+        "refund_fee": order.refund_fee,
+        "paid_time": order.paid_time,
+        "provide_time": order.provide_time,
+        "biz_meta": order.biz_meta,
+        "env_type": order.env.pick(1, 2),
+        "token": format!("emu-token-{:08}", order.seq),
+        "left_fee": order.left_fee,
+        "wx_order_id": order.wx_order_id,
+        "channel_order_id": order.channel_order_id,
+        "wxpay_order_id": order.wxpay_order_id,
+        "sett_time": 0,
+        "sett_state": 0,
+        "platform_fee_fen": 0,
+        "cps_fee_fen": 0,
     })
 }

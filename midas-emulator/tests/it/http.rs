@@ -75,7 +75,7 @@ async fn only_post_to_the_served_paths_is_served() {
         let (status, answer) = call(&emulator, "GET", &post_target(&emulator, path), "").await;
         assert_eq!((status, answer["errcode"].as_i64()), (200, Some(43002)), "{path}");
     }
-    for path in ["/cgi-bin/midas/refund", "/wxa/game/refund", "/xpay/refund_order", "/wxa/game/sandbox/pay"] {
+    for path in ["/cgi-bin/midas/refund", "/wxa/game/refund", "/xpay/refund_goods", "/wxa/game/sandbox/pay"] {
         let (status, _) = call(&emulator, "POST", &post_target(&emulator, path), "{}").await;
         assert_eq!(status, 404, "{path}");
     }

@@ -168,6 +168,14 @@ pub(crate) fn sample_body(api: Api) -> Value {
         Api::PresentCurrency => xpay_body(json!({ "amount": 10, "order_id": "bill-1" })),
         Api::QueryOrder => xpay_body(json!({ "order_id": "bill-1" })),
         Api::NotifyProvideGoods => json!({ "order_id": "bill-1", "env": 1 }),
+        Api::RefundOrder => xpay_body(json!({
+            "order_id": "bill-1",
+            "refund_order_id": "refund-0001",
+            "left_fee": 600,
+            "refund_fee": 100,
+            "refund_reason": "3",
+            "req_from": "2",
+        })),
         _ => panic!("{api} is not body-signed"),
     }
 }

@@ -110,12 +110,11 @@ async fn every_xpay_endpoint_round_trips_in_both_envs() {
         let refund =
             xpay::CancelCurrencyPay { pay_order_id: "x-pay".into(), order_id: "x-refund".into(), amount: 15 };
         assert_eq!(client.xpay().cancel_currency_pay(&player, refund).await.unwrap().order_id, "x-refund");
-        let order =
-            client.xpay().query_order(&player, xpay::QueryOrder { order_id: "x-pay".into() }).await.unwrap();
-        assert_eq!(order.order.status, 5, "refunded");
+        let order = client.xpay().query_order(&player, xpay::QueryOrder::by_order_id("x-pay")).await.unwrap();
+        assert_eq!(order.order.status, midas_api::xpay::OrderStatus::Refunded, "refunded");
         client
             .xpay()
-            .notify_provide_goods(&player, xpay::NotifyProvideGoods { order_id: "x-gift".into() })
+            .notify_provide_goods(&player, xpay::NotifyProvideGoods::by_order_id("x-gift"))
             .await
             .unwrap();
         assert_eq!(client.xpay().query_user_balance(&player).await.unwrap().balance, 105, "{env}");

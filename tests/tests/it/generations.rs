@@ -163,7 +163,7 @@ async fn xpay_apis_without_user_signature_or_openid_send_neither() {
         .unwrap();
     client
         .xpay()
-        .notify_provide_goods(&no_session, xpay::NotifyProvideGoods { order_id: "g-1".into() })
+        .notify_provide_goods(&no_session, xpay::NotifyProvideGoods::by_order_id("g-1"))
         .await
         .unwrap();
     let sent = client.transport().sent();
@@ -446,6 +446,19 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("/xpay/present_currency", &["amount", "env", "openid", "order_id"]),
     ("/xpay/query_order", &["env", "openid", "order_id"]),
     ("/xpay/notify_provide_goods", &["env", "order_id"]),
+    (
+        "/xpay/refund_order",
+        &[
+            "env",
+            "left_fee",
+            "openid",
+            "order_id",
+            "refund_fee",
+            "refund_order_id",
+            "refund_reason",
+            "req_from",
+        ],
+    ),
 ];
 
 /// What one endpoint sends for a player with everything, and for one without `user_ip`.
@@ -510,7 +523,7 @@ async fn every_endpoint_sends_the_required_fields_of_the_reference() {
         sent_v1(midas_api::Pay { amt: 1, bill_no: "b".into(), pay_item: None, app_remark: None }).await,
         sent_v1(midas_api::CancelPay { bill_no: "b".into(), pay_item: None }).await,
         sent_v1(midas_api::Present { bill_no: "b".into(), present_counts: 1 }).await,
-        sent_body_signed(v2::GetBalance {}).await,
+        sent_body_signed(v2::GetBalance::default()).await,
         sent_body_signed(v2::Pay { amount: 1, bill_no: "b".into(), payitem: None, remark: None }).await,
         sent_body_signed(v2::CancelPay { pay_bill_no: "p".into(), bill_no: "b".into(), amount: 1 }).await,
         sent_body_signed(v2::Present { amount: 1, bill_no: "b".into() }).await,
@@ -525,8 +538,20 @@ async fn every_endpoint_sends_the_required_fields_of_the_reference() {
         })
         .await,
         sent_body_signed(xpay::PresentCurrency { order_id: "b".into(), amount: 1 }).await,
-        sent_body_signed(xpay::QueryOrder { order_id: "b".into() }).await,
-        sent_body_signed(xpay::NotifyProvideGoods { order_id: "b".into() }).await,
+        sent_body_signed(xpay::QueryOrder::by_order_id("b")).await,
+        sent_body_signed(xpay::NotifyProvideGoods::by_order_id("b")).await,
+        sent_body_signed(
+            xpay::RefundOrder::new(
+                xpay::OrderRef::OrderId("b".into()),
+                "refund-01",
+                2,
+                1,
+                xpay::RefundReason::Other,
+                xpay::RefundRequester::Other,
+            )
+            .unwrap(),
+        )
+        .await,
     ];
     assert_eq!(every.len(), REQUIRED.len(), "every declared endpoint is in the table");
     for sent in every {

@@ -14,6 +14,7 @@
 //! | `emulator_pushes` | the local server pushing to a receiver: every event of the protocol in every mode and format opened and typed, re-pushed on the schedule until delivered, duplicates answered alike, forged pushes and payloads edited after signing refused, mocks answered without the handler |
 //! | `push_soak` | 10,000 pushes (a quarter repeats, 6% forged) to a receiver restarted midway: each event handled once, nothing forged handled, every genuine push answered success |
 //! | `push_ack` | the persist-then-ack mode through the journal's inbox: acknowledged once stored, each handler run to success once through failures and retries, across a crash between storing and processing (SQLite) and two workers (PostgreSQL); the iOS refund query stays synchronous |
+//! | `purchase` | cash purchases: launch vectors, paid by the local server, the delivery push granted once, `query_order` by either id, refunds, the reconciler's fallback |
 //! | `push_inbox` | payment pushes through the journal's inbox: one handler run per event across a restart (SQLite) and two instances (PostgreSQL) |
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
@@ -38,6 +39,7 @@ mod fleet;
 mod generations;
 mod journal;
 mod properties;
+mod purchase;
 mod push_ack;
 mod push_inbox;
 mod push_soak;
