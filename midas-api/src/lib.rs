@@ -52,6 +52,8 @@ mod clock;
 mod config;
 #[cfg(feature = "journal")]
 mod counters;
+#[cfg(feature = "reqwest")]
+mod download;
 #[cfg(feature = "redis")]
 mod fleet;
 mod generations;
@@ -59,6 +61,7 @@ mod generations;
 mod journaled;
 pub mod metrics;
 mod player;
+mod poll;
 #[cfg(all(feature = "push", feature = "journal"))]
 mod push_inbox;
 #[cfg(feature = "journal")]
@@ -77,6 +80,8 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
 #[cfg(feature = "journal")]
 pub use counters::{CounterCheck, Counters};
+#[cfg(feature = "reqwest")]
+pub use download::Download;
 #[cfg(feature = "redis")]
 pub use fleet::{Fleet, FleetError, FleetOptions, FleetSessions, FleetTokenSource, RedisFailure};
 pub use generations::{V2, Xpay};
@@ -98,6 +103,7 @@ pub use midas_journal::{
 #[cfg(feature = "push")]
 pub use midas_push as push;
 pub use player::Player;
+pub use poll::PollPolicy;
 #[cfg(all(feature = "push", feature = "journal"))]
 pub use push_inbox::JournalInbox;
 #[cfg(feature = "journal")]

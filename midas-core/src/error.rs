@@ -53,6 +53,9 @@ pub enum Rule {
     Required,
     /// A `#[midas(json)]` value must serialize to JSON.
     Json,
+    /// The value must be written in the named format (a date `YYYYMMDD`, yuan with at most
+    /// two decimals, …), or a relation between fields does not hold.
+    Format(&'static str),
 }
 
 impl fmt::Display for Rule {
@@ -77,6 +80,7 @@ impl fmt::Display for Rule {
             ),
             Self::Required => f.write_str("is required by this API"),
             Self::Json => f.write_str("must serialize to JSON"),
+            Self::Format(format) => write!(f, "must be {format}"),
         }
     }
 }
@@ -266,6 +270,9 @@ pub enum ApiErrorKind {
     CodeUsed,
     /// `45011`: too many calls in a minute.
     RateLimited,
+    /// `268490011` (xpay `download_bill`): the file is still being generated; ask again later
+    /// (`Client::poll_until_ready` does, with backoff, up to a bound).
+    StillGenerating,
     /// Any other code, kept as it came.
     Other,
 }
@@ -313,6 +320,7 @@ impl ApiErrorKind {
             Self::InvalidCode => "invalid login code",
             Self::CodeUsed => "login code already used",
             Self::RateLimited => "rate limited",
+            Self::StillGenerating => "data still being generated",
             Self::Other => "unrecognised errcode",
         }
     }

@@ -110,7 +110,8 @@ impl Scheme {
             (Self::Xpay, 268_490_005) => ApiErrorKind::PayAlreadyRefunded,
             (Self::Xpay, 268_490_006) => ApiErrorKind::InsufficientBalance,
             (Self::Xpay, 268_490_009) => ApiErrorKind::SessionExpired,
-            (Self::Xpay, 268_490_011 | 268_490_012 | 268_490_014) => ApiErrorKind::OrderInProgress,
+            (Self::Xpay, 268_490_011) => ApiErrorKind::StillGenerating,
+            (Self::Xpay, 268_490_012 | 268_490_014) => ApiErrorKind::OrderInProgress,
             (Self::Xpay, 268_490_015) => ApiErrorKind::RateLimited,
             _ => ApiErrorKind::Other,
         }

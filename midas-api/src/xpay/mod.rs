@@ -13,9 +13,18 @@
 //! |---|---|
 //! | `coins.rs` | `query_user_balance`, `currency_pay`, `cancel_currency_pay`, `present_currency` |
 //! | `orders.rs` | `query_order`, `notify_provide_goods` |
+//! | `bills.rs` | `download_bill`, `start_download_order`, `query_download_order`, `download_ios_settlement_bill` |
+//! | `funds.rs` | `query_biz_balance`, `create_withdraw_order`, `query_withdraw_order` |
+//! | `goods.rs` | `start_upload_goods`, `query_upload_goods`, `start_publish_goods`, `query_publish_goods` |
 
+mod bills;
 mod coins;
+mod funds;
+mod goods;
 mod orders;
 
+pub use self::bills::*;
 pub use self::coins::*;
+pub use self::funds::*;
+pub use self::goods::*;
 pub use self::orders::*;
