@@ -54,6 +54,8 @@ mod config;
 mod counters;
 #[cfg(feature = "journal")]
 mod deliveries;
+#[cfg(feature = "reqwest")]
+mod download;
 mod erased;
 #[cfg(feature = "redis")]
 mod fleet;
@@ -62,6 +64,7 @@ mod generations;
 mod journaled;
 pub mod metrics;
 mod player;
+mod poll;
 pub mod purchase;
 #[cfg(feature = "journal")]
 mod purchase_reconcile;
@@ -85,6 +88,8 @@ pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL};
 pub use counters::{CounterCheck, Counters};
 #[cfg(feature = "journal")]
 pub use deliveries::{DeliveredBy, Deliveries, Delivery, DeliveryError, Pushed};
+#[cfg(feature = "reqwest")]
+pub use download::Download;
 #[cfg(feature = "redis")]
 pub use fleet::{Fleet, FleetError, FleetOptions, FleetSessions, FleetTokenSource, RedisFailure};
 pub use generations::{V2, Xpay};
@@ -106,6 +111,7 @@ pub use midas_journal::{
 #[cfg(feature = "push")]
 pub use midas_push as push;
 pub use player::Player;
+pub use poll::PollPolicy;
 #[cfg(feature = "journal")]
 pub use purchase_reconcile::{PurchaseReconciler, PurchaseReport};
 #[cfg(all(feature = "push", feature = "journal"))]

@@ -69,6 +69,11 @@ impl ReqwestTransport {
             })?;
         Ok(Self { client })
     }
+
+    /// The client, for downloads of the files Midas hands out URLs for.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
 }
 
 impl Transport for ReqwestTransport {
@@ -127,7 +132,7 @@ fn too_large(max: usize) -> TransportError {
     TransportError::new(TransportErrorKind::BodyTooLarge, format!("response body larger than {max} bytes"))
 }
 
-fn classify(err: reqwest::Error) -> TransportError {
+pub(crate) fn classify(err: reqwest::Error) -> TransportError {
     let kind = if err.is_timeout() {
         TransportErrorKind::Timeout
     } else if err.is_connect() {

@@ -60,6 +60,9 @@ pub enum Rule {
     RefundOrderId,
     /// Text longer than the API takes, in UTF-8 bytes.
     MaxBytes(usize),
+    /// The value must be written in the named format (a date `YYYYMMDD`, yuan with at most
+    /// two decimals, …), or a relation between fields does not hold.
+    Format(&'static str),
 }
 
 impl fmt::Display for Rule {
@@ -89,6 +92,7 @@ impl fmt::Display for Rule {
             }
             Self::RefundOrderId => f.write_str("must be 8 to 32 characters of [0-9A-Za-z_-]"),
             Self::MaxBytes(max) => write!(f, "must be at most {max} bytes of UTF-8"),
+            Self::Format(format) => write!(f, "must be {format}"),
         }
     }
 }
@@ -283,6 +287,9 @@ pub enum ApiErrorKind {
     /// `268490016` (xpay `refund_order`): `left_fee` is not what is left of the order; read it
     /// again with `query_order` and send a new refund.
     LeftFeeMismatch,
+    /// `268490011` (xpay `download_bill`): the file is still being generated; ask again later
+    /// (`Client::poll_until_ready` does, with backoff, up to a bound).
+    StillGenerating,
     /// Any other code, kept as it came.
     Other,
 }
@@ -332,6 +339,7 @@ impl ApiErrorKind {
             Self::RateLimited => "rate limited",
             Self::RefundForbidden => "the order cannot be refunded",
             Self::LeftFeeMismatch => "left_fee does not match the order",
+            Self::StillGenerating => "data still being generated",
             Self::Other => "unrecognised errcode",
         }
     }

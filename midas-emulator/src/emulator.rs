@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::Api;
 use crate::cash::{CashDesk, CashOrder, CashPayment, LaunchTexts, PayRefused};
+use crate::desks::{BillsDesk, FundsDesk, GoodsDesk};
 use crate::events::EventMessage;
 use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
 use crate::ledger::{Balance, DEFAULT_ZONE_ID, Effect};
@@ -46,6 +47,9 @@ pub struct Emulator {
     http: reqwest::Client,
     pushes: PushLog,
     cash: CashDesk,
+    bills: BillsDesk,
+    funds: FundsDesk,
+    goods: GoodsDesk,
 }
 
 impl fmt::Debug for Emulator {
@@ -61,16 +65,57 @@ impl fmt::Debug for Emulator {
 impl Emulator {
     /// Serves `shared` on `listener`, bound to `local_addr`, until dropped or stopped.
     pub(crate) fn serve(listener: TcpListener, local_addr: SocketAddr, shared: Arc<Shared>) -> Self {
+        let base_url = format!("http://{local_addr}");
+        // The desk reads the clock and the books through a weak handle: the server holds the
+        // desk, and the desk must not keep the server alive.
+        let (clock, books) = (Arc::downgrade(&shared), Arc::downgrade(&shared));
+        let bills = BillsDesk::new(
+            &base_url,
+            Arc::new(move || {
+                clock.upgrade().map_or_else(std::time::Instant::now, |shared| shared.state().tokens.now())
+            }),
+            Arc::new(move || {
+                books.upgrade().map(|shared| shared.state().ledger.effects().to_vec()).unwrap_or_default()
+            }),
+        );
+        // Set once here, where the server is made.
+        let _ = shared.bills.set(bills.clone());
         let task = tokio::spawn(listen::run(listener, Arc::clone(&shared)));
         Self {
             shared,
             local_addr,
-            base_url: format!("http://{local_addr}"),
+            base_url,
             task,
             http: reqwest::Client::new(),
             pushes: PushLog::default(),
             cash: CashDesk::default(),
+            bills,
+            funds: FundsDesk::default(),
+            goods: GoodsDesk::default(),
         }
+    }
+
+    /// The routes of the desks, registered when the emulator starts.
+    pub(crate) fn desk_routes(&self) -> Vec<Route> {
+        let mut routes = self.bills.routes();
+        routes.extend(self.funds.routes());
+        routes.extend(self.goods.routes());
+        routes
+    }
+
+    /// The bills desk: `download_bill`, order exports, iOS settlement bills, and their files.
+    pub fn bills(&self) -> &BillsDesk {
+        &self.bills
+    }
+
+    /// The merchant funds desk: the balance and withdrawals.
+    pub fn funds(&self) -> &FundsDesk {
+        &self.funds
+    }
+
+    /// The goods catalog desk: upload and publish tasks.
+    pub fn goods(&self) -> &GoodsDesk {
+        &self.goods
     }
 
     /// `http://127.0.0.1:<port>`, the base URL for a client.
@@ -154,7 +199,7 @@ impl Emulator {
 
     /// Moves the token clock forward by `by`: tokens expire (42001 on every API that takes
     /// one) and the limits of forced refreshes pass as if that time had gone by. Only tokens
-    /// are affected.
+    /// and the URLs of the bills desk (see [`BillsDesk`]) are affected.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -88,6 +88,25 @@
 //! | `refund_order` | starts a refund task of the player's cash order: `left_fee` must be what is left (268490016), `refund_fee` within it, no other refund of the order running (268490014); the same `refund_order_id` with the same fields answers the same task, with others it is refused (268490002) |
 //! | [`Emulator::finish_refunds`] | every running task finishes: the order's `refund_fee` grows, `left_fee` shrinks, status 5 once refunded in full; `xpay_refund_notify` is pushed |
 //!
+//! More xpay APIs are served by desks, each with state of its own that tests set up and read
+//! back through the emulator ([`Emulator::bills`], [`Emulator::funds`], [`Emulator::goods`]);
+//! their behaviour is on each desk's page. Tasks and generations move on by a documented number
+//! of polls or a driver call, never by wall-clock time.
+//!
+//! | API | desk | behaviour |
+//! |---|---|---|
+//! | `download_bill` | [`BillsDesk`] | 268490011 for the first [`BILL_POLLS`] calls of a range, then a `url` of the books as CSV, valid [`URL_LIFETIME`] on the emulator's clock |
+//! | `start_download_order` | [`BillsDesk`] | a `task_id`; dates at most 31 days apart, `order_type` 1–4, `pay_channel` 1–2 |
+//! | `query_download_order` | [`BillsDesk`] | status 1, then 2 with `download_url` and `expire_at` at the [`EXPORT_POLLS`]-th query; the export lists the effects of its type |
+//! | `download_ios_settlement_bill` | [`BillsDesk`] | the months of the range registered with [`BillsDesk::add_ios_settlement_bill`], each with a `bill_url` |
+//! | `query_biz_balance` | [`FundsDesk`] | the merchant balance of `env` ([`FundsDesk::credit`]) in yuan |
+//! | `create_withdraw_order` | [`FundsDesk`] | takes the amount (or the whole balance) off at once; the same `withdraw_no` answers the first, with another amount 268490002 |
+//! | `query_withdraw_order` | [`FundsDesk`] | status 1, then 2 at the [`WITHDRAW_POLLS`]-th query or [`FundsDesk::finish_withdrawal`]; [`FundsDesk::fail_withdrawal`] gives the amount back |
+//! | `start_upload_goods` | [`GoodsDesk`] | starts an upload task; 268490012 while a task runs |
+//! | `query_upload_goods` | [`GoodsDesk`] | status 1, then 2 or 3 at the [`TASK_POLLS`]-th query or [`GoodsDesk::finish_task`], when the items join the catalog |
+//! | `start_publish_goods` | [`GoodsDesk`] | starts a publish task; 268490012 while a task runs |
+//! | `query_publish_goods` | [`GoodsDesk`] | as `query_upload_goods`; uploaded ids are published, others fail |
+//!
 //! Faults come on demand: queued for the next calls ([`Emulator::inject`],
 //! [`Emulator::inject_for`]) or drawn with seeded [`FaultRates`] from (seed, call, attempt),
 //! so that one seed gives one fault schedule; see [`Fault`] and [`Emulator::fault_log`].
@@ -131,6 +150,7 @@ mod api;
 mod auth;
 mod builder;
 mod cash;
+pub mod desks;
 mod emulator;
 mod events;
 mod fault;
@@ -156,6 +176,10 @@ pub use builder::{
     DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY, DEFAULT_TOKEN_LIFETIME, EmulatorBuilder, StartError,
 };
 pub use cash::{COIN_PRICE_FEN, CashOrder, CashPayment, LaunchTexts, PayRefused};
+pub use desks::bills::{BILL_FILES_PATH, BILL_POLLS, EXPORT_POLLS, URL_LIFETIME};
+pub use desks::funds::{WITHDRAW_POLLS, Withdrawal, WithdrawalStatus};
+pub use desks::goods::{Goods, TASK_POLLS};
+pub use desks::{BillsDesk, FundsDesk, GoodsDesk};
 pub use emulator::Emulator;
 pub use events::{DELIVERY_SCHEDULE, EventKind, EventMessage, XPAY_SCHEDULE};
 pub use fault::{Fault, FaultCounts, FaultKind, FaultRates, FaultRecord, InvalidRates};

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::answer::{self, Rejection};
 use crate::api::Api;
 use crate::auth::{self, AuthApi};
+use crate::desks::bills::BILL_FILES_PATH;
 use crate::fault::Fault;
 use crate::limits::read_body;
 use crate::protocol::route::RouteSpec;
@@ -44,6 +45,9 @@ pub(crate) async fn handle(
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
     if let Some(api) = AuthApi::from_path(request.uri().path()) {
         return Ok(serve_auth(&shared, api, request).await);
+    }
+    if let Some(id) = request.uri().path().strip_prefix(BILL_FILES_PATH) {
+        return Ok(serve_bill_file(&shared, request.method(), id));
     }
     let Some(api) = Api::from_path(request.uri().path()) else {
         return match shared.route(request.uri().path()) {
@@ -124,6 +128,29 @@ async fn serve_route(
         Err(refused) => answer::refusal(refused.errcode(), refused.errmsg()),
     };
     Ok(answer::response(StatusCode::OK, &value))
+}
+
+/// A file of the bills desk, while its URL is valid: `GET` only, 404 once expired.
+fn serve_bill_file(shared: &Shared, method: &Method, id: &str) -> Response<Full<Bytes>> {
+    if method != Method::GET {
+        return answer::response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &answer::refusal(43001, "require GET method"),
+        );
+    }
+    match shared.bills.get().and_then(|bills| bills.file(id)) {
+        Some(bytes) => {
+            let mut response = Response::new(Full::new(Bytes::from(bytes)));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            response
+        }
+        None => {
+            answer::response(StatusCode::NOT_FOUND, &answer::refusal(404, "no such file, or its URL expired"))
+        }
+    }
 }
 
 /// A token or login API: read the body of a POST, then answer.

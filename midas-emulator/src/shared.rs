@@ -2,10 +2,11 @@
 //! requests change, behind one lock shared by the handle and every connection.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use midas_core::AppSecret;
 
+use crate::desks::BillsDesk;
 use crate::fault::FaultPlan;
 use crate::keys::KeyPair;
 use crate::ledger::Ledger;
@@ -47,11 +48,19 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// The added endpoints, by path.
     routes: RwLock<HashMap<String, Route>>,
+    /// The bills desk, whose files the server serves (set once, when serving starts).
+    pub(crate) bills: OnceLock<BillsDesk>,
 }
 
 impl Shared {
     pub(crate) fn new(app: App, limits: Limits, state: State) -> Self {
-        Self { app, limits, state: Mutex::new(state), routes: RwLock::new(HashMap::new()) }
+        Self {
+            app,
+            limits,
+            state: Mutex::new(state),
+            routes: RwLock::new(HashMap::new()),
+            bills: OnceLock::new(),
+        }
     }
 
     /// The endpoint added at `path`, if any.

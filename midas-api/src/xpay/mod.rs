@@ -14,10 +14,19 @@
 //! | `coins.rs` | `query_user_balance`, `currency_pay`, `cancel_currency_pay`, `present_currency` |
 //! | `orders.rs` | `query_order`, `notify_provide_goods`, `refund_order` (by `order_id` or `wx_order_id`) |
 //! | `lenient.rs` | numbers read whether sent as numbers or as strings |
+//! | `bills.rs` | `download_bill`, `start_download_order`, `query_download_order`, `download_ios_settlement_bill` |
+//! | `funds.rs` | `query_biz_balance`, `create_withdraw_order`, `query_withdraw_order` |
+//! | `goods.rs` | `start_upload_goods`, `query_upload_goods`, `start_publish_goods`, `query_publish_goods` |
 
+mod bills;
 mod coins;
+mod funds;
+mod goods;
 mod lenient;
 mod orders;
 
+pub use self::bills::*;
 pub use self::coins::*;
+pub use self::funds::*;
+pub use self::goods::*;
 pub use self::orders::*;

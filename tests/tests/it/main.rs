@@ -19,6 +19,7 @@
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
 //! | `ui` | the compile-time spec of `#[midas_api]` (trybuild) |
+//! | `xpay_bills`, `xpay_funds`, `xpay_goods` | xpay bills and exports (generation polled, files streamed), merchant funds and withdrawals, the goods catalog's batch tasks, against the local server's desks |
 //!
 //! Four tests keep a binary of their own, because they read or change process-wide state that
 //! tests running beside them would disturb: `tests/alloc.rs` counts allocations with a
@@ -50,3 +51,6 @@ mod soak;
 mod tokens;
 mod ui;
 mod vectors;
+mod xpay_bills;
+mod xpay_funds;
+mod xpay_goods;
