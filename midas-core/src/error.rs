@@ -53,6 +53,11 @@ pub enum Rule {
     Required,
     /// A `#[midas(json)]` value must serialize to JSON.
     Json,
+    /// A file must be of one of the accepted types (e.g. `"JPEG, PNG, GIF or BMP"`).
+    FileType {
+        /// The accepted types, for messages.
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -77,6 +82,7 @@ impl fmt::Display for Rule {
             ),
             Self::Required => f.write_str("is required by this API"),
             Self::Json => f.write_str("must serialize to JSON"),
+            Self::FileType { expected } => write!(f, "must be a {expected} file"),
         }
     }
 }

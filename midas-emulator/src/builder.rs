@@ -379,6 +379,9 @@ impl EmulatorBuilder {
             Limits { header_read_timeout: self.header_read_timeout, max_connections: self.max_connections };
         let shared = Arc::new(Shared::new(app, limits, state));
         let emulator = Emulator::serve(listener, local_addr, shared);
+        for route in emulator.desk_routes() {
+            emulator.add_route(route)?;
+        }
         for route in self.routes {
             emulator.add_route(route)?;
         }

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::api::Api;
+use crate::desks::{AdFundsDesk, ComplaintsDesk, SubscriptionsDesk};
 use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
 use crate::ledger::{Balance, DEFAULT_ZONE_ID, Effect};
 use crate::listen;
@@ -43,6 +44,9 @@ pub struct Emulator {
     task: JoinHandle<()>,
     http: reqwest::Client,
     pushes: PushLog,
+    ad_funds: AdFundsDesk,
+    complaints: ComplaintsDesk,
+    subscriptions: SubscriptionsDesk,
 }
 
 impl fmt::Debug for Emulator {
@@ -59,6 +63,7 @@ impl Emulator {
     /// Serves `shared` on `listener`, bound to `local_addr`, until dropped or stopped.
     pub(crate) fn serve(listener: TcpListener, local_addr: SocketAddr, shared: Arc<Shared>) -> Self {
         let task = tokio::spawn(listen::run(listener, Arc::clone(&shared)));
+        let subscriptions = SubscriptionsDesk::new(shared.app.offer_id.clone());
         Self {
             shared,
             local_addr,
@@ -66,7 +71,33 @@ impl Emulator {
             task,
             http: reqwest::Client::new(),
             pushes: PushLog::default(),
+            ad_funds: AdFundsDesk::new(),
+            complaints: ComplaintsDesk::new(),
+            subscriptions,
         }
+    }
+
+    /// The ad-fund desk: its APIs are served; its methods act as WeChat's side.
+    pub fn ad_funds(&self) -> &AdFundsDesk {
+        &self.ad_funds
+    }
+
+    /// The complaint desk: its APIs are served; its methods act as the players.
+    pub fn complaints(&self) -> &ComplaintsDesk {
+        &self.complaints
+    }
+
+    /// The subscription desk: its APIs are served; its methods act as the players.
+    pub fn subscriptions(&self) -> &SubscriptionsDesk {
+        &self.subscriptions
+    }
+
+    /// The routes of the desks, served from the start.
+    pub(crate) fn desk_routes(&self) -> Vec<Route> {
+        let mut routes = self.ad_funds.routes();
+        routes.extend(self.complaints.routes());
+        routes.extend(self.subscriptions.routes());
+        routes
     }
 
     /// `http://127.0.0.1:<port>`, the base URL for a client.

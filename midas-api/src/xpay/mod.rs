@@ -13,9 +13,19 @@
 //! |---|---|
 //! | `coins.rs` | `query_user_balance`, `currency_pay`, `cancel_currency_pay`, `present_currency` |
 //! | `orders.rs` | `query_order`, `notify_provide_goods` |
+//! | `ad_funds.rs` | `query_transfer_account`, `bind_transfer_accout`, `query_adver_funds`, `create_funds_bill`, `query_funds_bill`, `query_recover_bill`, `download_adverfunds_order` |
+//! | `complaints.rs` | `get_complaint_list`, `get_complaint_detail`, `get_negotiation_history`, `response_complaint`, `complete_complaint`, `upload_vp_file`, `get_upload_file_sign` |
+//! | `subscriptions.rs` | `query_subscribe_contract`, `send_subscribe_pre_payment`, `submit_subscribe_pay_order`, `cancel_subscribe_contract` |
 
+mod ad_funds;
 mod coins;
+mod complaints;
+mod lenient;
 mod orders;
+mod subscriptions;
 
+pub use self::ad_funds::*;
 pub use self::coins::*;
+pub use self::complaints::*;
 pub use self::orders::*;
+pub use self::subscriptions::*;

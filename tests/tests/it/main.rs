@@ -17,6 +17,7 @@
 //! | `emulator`, `emulator_generations`, `emulator_tokens` | the client against the local Midas server over loopback |
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
 //! | `ui` | the compile-time spec of `#[midas_api]` (trybuild) |
+//! | `xpay_ad_funds`, `xpay_complaints`, `xpay_subscriptions` | those xpay APIs against the emulator's desks: round trips read back, documented errcodes, drifts decoded, bad input refused before sending |
 //!
 //! Four tests keep a binary of their own, because they read or change process-wide state that
 //! tests running beside them would disturb: `tests/alloc.rs` counts allocations with a
@@ -46,3 +47,6 @@ mod soak;
 mod tokens;
 mod ui;
 mod vectors;
+mod xpay_ad_funds;
+mod xpay_complaints;
+mod xpay_subscriptions;
