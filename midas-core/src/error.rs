@@ -63,6 +63,11 @@ pub enum Rule {
     /// The value must be written in the named format (a date `YYYYMMDD`, yuan with at most
     /// two decimals, …), or a relation between fields does not hold.
     Format(&'static str),
+    /// A file must be of one of the accepted types (e.g. `"JPEG, PNG, GIF or BMP"`).
+    FileType {
+        /// The accepted types, for messages.
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -93,6 +98,7 @@ impl fmt::Display for Rule {
             Self::RefundOrderId => f.write_str("must be 8 to 32 characters of [0-9A-Za-z_-]"),
             Self::MaxBytes(max) => write!(f, "must be at most {max} bytes of UTF-8"),
             Self::Format(format) => write!(f, "must be {format}"),
+            Self::FileType { expected } => write!(f, "must be a {expected} file"),
         }
     }
 }

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::Api;
 use crate::cash::{CashDesk, CashOrder, CashPayment, LaunchTexts, PayRefused};
+use crate::desks::{AdFundsDesk, ComplaintsDesk, SubscriptionsDesk};
 use crate::desks::{BillsDesk, FundsDesk, GoodsDesk};
 use crate::events::EventMessage;
 use crate::fault::{Fault, FaultCounts, FaultRates, FaultRecord, InvalidRates};
@@ -50,6 +51,9 @@ pub struct Emulator {
     bills: BillsDesk,
     funds: FundsDesk,
     goods: GoodsDesk,
+    ad_funds: AdFundsDesk,
+    complaints: ComplaintsDesk,
+    subscriptions: SubscriptionsDesk,
 }
 
 impl fmt::Debug for Emulator {
@@ -81,6 +85,7 @@ impl Emulator {
         // Set once here, where the server is made.
         let _ = shared.bills.set(bills.clone());
         let task = tokio::spawn(listen::run(listener, Arc::clone(&shared)));
+        let subscriptions = SubscriptionsDesk::new(shared.app.offer_id.clone());
         Self {
             shared,
             local_addr,
@@ -92,6 +97,9 @@ impl Emulator {
             bills,
             funds: FundsDesk::default(),
             goods: GoodsDesk::default(),
+            ad_funds: AdFundsDesk::new(),
+            complaints: ComplaintsDesk::new(),
+            subscriptions,
         }
     }
 
@@ -100,6 +108,9 @@ impl Emulator {
         let mut routes = self.bills.routes();
         routes.extend(self.funds.routes());
         routes.extend(self.goods.routes());
+        routes.extend(self.ad_funds.routes());
+        routes.extend(self.complaints.routes());
+        routes.extend(self.subscriptions.routes());
         routes
     }
 
@@ -116,6 +127,21 @@ impl Emulator {
     /// The goods catalog desk: upload and publish tasks.
     pub fn goods(&self) -> &GoodsDesk {
         &self.goods
+    }
+
+    /// The ad-fund desk: its APIs are served; its methods act as WeChat's side.
+    pub fn ad_funds(&self) -> &AdFundsDesk {
+        &self.ad_funds
+    }
+
+    /// The complaint desk: its APIs are served; its methods act as the players.
+    pub fn complaints(&self) -> &ComplaintsDesk {
+        &self.complaints
+    }
+
+    /// The subscription desk: its APIs are served; its methods act as the players.
+    pub fn subscriptions(&self) -> &SubscriptionsDesk {
+        &self.subscriptions
     }
 
     /// `http://127.0.0.1:<port>`, the base URL for a client.

@@ -7,6 +7,30 @@
 //! | Midas 2.0 | `/wxa/game/{getbalance,pay,cancelpay,present,queryorderinfo}` | `pay_sig` (payment key), `signature` (session key), `sig_method` in the query | the body's `env` |
 //! | xpay | `/xpay/{query_user_balance,currency_pay,cancel_currency_pay,present_currency,query_order,notify_provide_goods,refund_order}` | `pay_sig`, and `signature` for the first three, in the query | the body's `env` |
 //!
+//! Beside the coin books, desks serve the other `/xpay/*` APIs, each over state of its own that
+//! tests drive as WeChat's or the players' side (see each desk for its rules and errcodes):
+//!
+//! | API | desk | what it does |
+//! |---|---|---|
+//! | `query_transfer_account` | [`AdFundsDesk`] | the bound ad-fund accounts and their review |
+//! | `bind_transfer_accout` | [`AdFundsDesk`] | binds an account opened by [`AdFundsDesk::open_account`]; pending until [`AdFundsDesk::review_binding`] |
+//! | `query_adver_funds` | [`AdFundsDesk`] | the grants of [`AdFundsDesk::grant_funds`], filtered and paged |
+//! | `create_funds_bill` | [`AdFundsDesk`] | transfers from a grant to an approved account; 268490004 for a reused `request_id`; settled by [`AdFundsDesk::finish_funds_bill`] |
+//! | `query_funds_bill` | [`AdFundsDesk`] | the transfers, by time window, bill id or `request_id` |
+//! | `query_recover_bill` | [`AdFundsDesk`] | the recoveries of [`AdFundsDesk::recover_funds`] |
+//! | `download_adverfunds_order` | [`AdFundsDesk`] | a link for a known grant |
+//! | `get_complaint_list` | [`ComplaintsDesk`] | the complaints of [`ComplaintsDesk::open_complaint`] by day; `total` 0 when `offset` is not 0 (Midas' drift) |
+//! | `get_complaint_detail` | [`ComplaintsDesk`] | one complaint |
+//! | `get_negotiation_history` | [`ComplaintsDesk`] | its steps; a merchant step's media as one object (Midas' drift) |
+//! | `response_complaint` | [`ComplaintsDesk`] | answers with uploaded images: `PROCESSING` |
+//! | `complete_complaint` | [`ComplaintsDesk`] | `PROCESSED`; 268490004 the second time |
+//! | `upload_vp_file` | [`ComplaintsDesk`] | takes a base64 image (at most 1 MiB) or a URL, answers a `file_id` |
+//! | `get_upload_file_sign` | [`ComplaintsDesk`] | an `Authorization` value for an image of the complaint |
+//! | `query_subscribe_contract` | [`SubscriptionsDesk`] | the state of a contract of [`SubscriptionsDesk::sign_up`] |
+//! | `send_subscribe_pre_payment` | [`SubscriptionsDesk`] | a notice of the next charge, on a live contract |
+//! | `submit_subscribe_pay_order` | [`SubscriptionsDesk`] | a charge after its notice, production only |
+//! | `cancel_subscribe_contract` | [`SubscriptionsDesk`] | ends a contract for good: no notice or charge after |
+//!
 //! The token and login APIs are served too, with the app's AppSecret
 //! ([`Emulator::app_secret`]):
 //!
@@ -179,6 +203,11 @@ pub use cash::{COIN_PRICE_FEN, CashOrder, CashPayment, LaunchTexts, PayRefused};
 pub use desks::bills::{BILL_FILES_PATH, BILL_POLLS, EXPORT_POLLS, URL_LIFETIME};
 pub use desks::funds::{WITHDRAW_POLLS, Withdrawal, WithdrawalStatus};
 pub use desks::goods::{Goods, TASK_POLLS};
+pub use desks::{
+    AdAccount, AdFundsDesk, Binding, ComplaintOrderRecord, ComplaintRecord, ComplaintsDesk, ContractRecord,
+    ContractState, FundGrant, FundsTransferRecord, Grant, NegotiationStep, PlayerComplaint, Recovery,
+    SubscribeOrder, SubscriptionsDesk, UploadSource, UploadedFile,
+};
 pub use desks::{BillsDesk, FundsDesk, GoodsDesk};
 pub use emulator::Emulator;
 pub use events::{DELIVERY_SCHEDULE, EventKind, EventMessage, XPAY_SCHEDULE};

@@ -20,6 +20,7 @@
 //! | `soak` | thousands of faulted calls: no lost or doubled money (`cargo test -p midas-tests --test it soak -- --nocapture` prints the counts) |
 //! | `ui` | the compile-time spec of `#[midas_api]` (trybuild) |
 //! | `xpay_bills`, `xpay_funds`, `xpay_goods` | xpay bills and exports (generation polled, files streamed), merchant funds and withdrawals, the goods catalog's batch tasks, against the local server's desks |
+//! | `xpay_ad_funds`, `xpay_complaints`, `xpay_subscriptions` | those xpay APIs against the emulator's desks: round trips read back, documented errcodes, drifts decoded, bad input refused before sending |
 //!
 //! Four tests keep a binary of their own, because they read or change process-wide state that
 //! tests running beside them would disturb: `tests/alloc.rs` counts allocations with a
@@ -51,6 +52,9 @@ mod soak;
 mod tokens;
 mod ui;
 mod vectors;
+mod xpay_ad_funds;
 mod xpay_bills;
+mod xpay_complaints;
 mod xpay_funds;
 mod xpay_goods;
+mod xpay_subscriptions;
