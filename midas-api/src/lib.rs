@@ -135,7 +135,7 @@ pub use v1::{
 #[doc(hidden)]
 pub mod __private0_1 {
     pub use midas_core::{
-        CallContext, Json, JsonObject, MidasRequest, MpExtra, Params, Rule, Scheme, SignSink,
+        CallContext, Json, JsonObject, MidasRequest, MpExtra, Params, Rule, Scheme, SignSink, Signer,
         ValidationError, rules,
     };
     pub use serde;

@@ -31,7 +31,7 @@ pub use error::{
     ApiError, ApiErrorKind, DecodeError, Error, JournalFailure, JournalFailureKind, MaskedSigned, Rule,
     TokenError, TransportError, TransportErrorKind, ValidationError,
 };
-pub use prepare::{PreparedCall, prepare, validate};
+pub use prepare::{PreparedCall, Signer, prepare, validate};
 pub use request::{MidasRequest, MpExtra};
 pub use response::{bool_or_int, decode};
 pub use scheme::Scheme;

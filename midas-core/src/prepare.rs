@@ -87,14 +87,47 @@ impl PreparedCall {
     /// rejected. Midas 1.0 renders its signing strings again (this rare path allocates); the
     /// others signed the path and the body, which hold no secret.
     pub fn masked<R: MidasRequest + ?Sized>(&self, request: &R, context: &CallContext<'_>) -> MaskedSigned {
-        if self.scheme.signs_the_body() {
-            let text = String::from_utf8_lossy(&self.body).into_owned();
-            let sig = format!("{}&{text}", self.path);
-            return MaskedSigned { sig, mp_sig: self.player_signature.map(|_| text) };
-        }
-        let sig = self.player_signature.map(|_| &self.app_signature);
-        sign::masked_signed(request, context, self.path, sig)
+        (R::SIGNER.masked)(self, request, context)
     }
+}
+
+/// The signer of a request type: the scheme's arm of [`prepare`] and of
+/// [`PreparedCall::masked`], picked by `#[midas_api]` from the scheme
+/// ([`MidasRequest::SIGNER`]). Held as function pointers so that a request type brings only its
+/// own scheme's signer into the crates that call it, not every scheme's.
+pub struct Signer<R: ?Sized> {
+    prepare: fn(&R, &CallContext<'_>, &'static str) -> Result<PreparedCall, ValidationError>,
+    masked: fn(&PreparedCall, &R, &CallContext<'_>) -> MaskedSigned,
+}
+
+impl<R: MidasRequest + ?Sized> Signer<R> {
+    /// Midas 1.0: the sorted `k=v` pairs, `sig` and `mp_sig` written into the body.
+    pub const PAIRS: Self = Self { prepare: prepare_pairs::<R>, masked: masked_pairs::<R> };
+    /// Midas 2.0 and xpay: the exact body bytes, `pay_sig` and `signature` in the query.
+    pub const BODY: Self = Self { prepare: prepare_body_signed::<R>, masked: masked_body };
+}
+
+impl<R: ?Sized> core::fmt::Debug for Signer<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Signer")
+    }
+}
+
+/// What Midas 1.0 signed, rendered again with every secret masked.
+fn masked_pairs<R: MidasRequest + ?Sized>(
+    prepared: &PreparedCall,
+    request: &R,
+    context: &CallContext<'_>,
+) -> MaskedSigned {
+    let sig = prepared.player_signature.map(|_| &prepared.app_signature);
+    sign::masked_signed(request, context, prepared.path, sig)
+}
+
+/// What Midas 2.0 and xpay signed: the path and the body, which hold no secret.
+fn masked_body<R: ?Sized>(prepared: &PreparedCall, _: &R, _: &CallContext<'_>) -> MaskedSigned {
+    let text = String::from_utf8_lossy(&prepared.body).into_owned();
+    let sig = format!("{}&{text}", prepared.path);
+    MaskedSigned { sig, mp_sig: prepared.player_signature.map(|_| text) }
 }
 
 /// Validates, signs and writes the body of `request` by its scheme: Midas 1.0 signs the
@@ -105,11 +138,7 @@ pub fn prepare<R: MidasRequest + ?Sized>(
     context: &CallContext<'_>,
 ) -> Result<PreparedCall, ValidationError> {
     validate(request, context)?;
-    let path = R::path(context.env);
-    match R::SCHEME {
-        Scheme::V1 => prepare_pairs(request, context, path),
-        Scheme::V2 | Scheme::Xpay => Ok(prepare_body(request, context, path)),
-    }
+    (R::SIGNER.prepare)(request, context, R::path(context.env))
 }
 
 /// Midas 1.0: `sig` over the sorted pairs, `mp_sig` when a session key is given, both
@@ -140,18 +169,18 @@ fn prepare_pairs<R: MidasRequest + ?Sized>(
 
 /// Midas 2.0 and xpay: the body written once, `pay_sig` over `path&body`, the player's
 /// `signature` over the body where the API requires it.
-fn prepare_body<R: MidasRequest + ?Sized>(
+fn prepare_body_signed<R: MidasRequest + ?Sized>(
     request: &R,
     context: &CallContext<'_>,
     path: &'static str,
-) -> PreparedCall {
+) -> Result<PreparedCall, ValidationError> {
     let mut body = Vec::with_capacity(256);
     let mut object = JsonObject::new(&mut body);
     request.write_body(context, &mut object);
     object.finish();
     let app_signature = pay_sig(context.app_key, path, &body);
     let player_signature = context.session_key.filter(|_| R::USER_SIGNATURE).map(|key| signature(key, &body));
-    PreparedCall { scheme: R::SCHEME, path, app_signature, player_signature, body }
+    Ok(PreparedCall { scheme: R::SCHEME, path, app_signature, player_signature, body })
 }
 
 /// Room for the body, given the length `p` of the `k=v&…` string that `sig` signed: the body

@@ -37,6 +37,9 @@ pub trait MidasRequest {
     /// The sandbox path: `/cgi-bin/midas/sandbox/…` in Midas 1.0, the same as [`Self::PATH`]
     /// in the generations whose body picks the environment.
     const SANDBOX_PATH: &'static str;
+    /// The generation's signer: [`Signer::PAIRS`](crate::Signer::PAIRS) for Midas 1.0,
+    /// [`Signer::BODY`](crate::Signer::BODY) for the others.
+    const SIGNER: crate::Signer<Self>;
     /// Whether the API requires the player's session key (Midas 2.0, and the xpay APIs with
     /// the player's `signature`); Midas 1.0 signs `mp_sig` whenever one is given.
     const USER_SIGNATURE: bool;

@@ -210,6 +210,7 @@ mod tests {
         type Response = ();
         const API: &'static str = "edges";
         const SCHEME: Scheme = Scheme::V1;
+        const SIGNER: crate::Signer<Self> = crate::Signer::PAIRS;
         const PATH: &'static str = "/cgi-bin/midas/edges";
         const SANDBOX_PATH: &'static str = "/cgi-bin/midas/sandbox/edges";
         const USER_SIGNATURE: bool = false;

@@ -128,6 +128,7 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
         let writes = signing_order(&fields);
         let p = private();
         quote! {
+            #[inline]
             fn write_params<S: #p::SignSink + ?::core::marker::Sized>(
                 &self,
                 context: &#p::CallContext<'_>,
@@ -140,6 +141,7 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
         }
     });
     let (user_signature, variant) = (model.user_signature, format_ident!("{}", scheme.variant()));
+    let signer = format_ident!("{}", if scheme.signs_the_body() { "BODY" } else { "PAIRS" });
     // A `#[cfg]` below `#[midas_api]` stays on the struct; the impl goes with it.
     let cfgs: Vec<_> = item.attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
     let p = private();
@@ -150,34 +152,41 @@ fn request_impl(attr: Option<&ApiAttr>, item: &ItemStruct, errors: &mut Errors) 
             type Response = #response;
             const API: &'static str = #api;
             const SCHEME: #p::Scheme = #p::Scheme::#variant;
+            const SIGNER: #p::Signer<Self> = #p::Signer::#signer;
             const PATH: &'static str = #path;
             const SANDBOX_PATH: &'static str = #sandbox_path;
             const USER_SIGNATURE: bool = #user_signature;
 
+            #[inline]
             fn validate(&self) -> ::core::result::Result<(), #p::ValidationError> {
                 #(#validate)*
                 ::core::result::Result::Ok(())
             }
 
+            #[inline]
             fn validate_envelope(context: &#p::CallContext<'_>) -> ::core::result::Result<(), #p::ValidationError> {
                 #validate_envelope
                 ::core::result::Result::Ok(())
             }
 
+            #[inline]
             fn order_key(&self) -> ::core::option::Option<(&'static str, &str)> {
                 #key
             }
 
+            #[inline]
             fn amount(&self) -> ::core::option::Option<i64> {
                 #amount
             }
 
             #write_params
 
+            #[inline]
             fn write_body(&self, context: &#p::CallContext<'_>, body: &mut #p::JsonObject<'_>) {
                 #write_body
             }
 
+            #[inline]
             fn write_fields(&self, body: &mut #p::JsonObject<'_>) {
                 #write_fields
             }
@@ -313,6 +322,7 @@ fn fallback_impl(item: &ItemStruct) -> TokenStream {
             type Response = ();
             const API: &'static str = "";
             const SCHEME: #p::Scheme = #p::Scheme::V1;
+            const SIGNER: #p::Signer<Self> = #p::Signer::PAIRS;
             const PATH: &'static str = "";
             const SANDBOX_PATH: &'static str = "";
             const USER_SIGNATURE: bool = false;

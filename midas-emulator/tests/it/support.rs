@@ -198,6 +198,7 @@ pub(crate) struct Money1<const API: u8> {
 impl<const API: u8> MidasRequest for Money1<API> {
     type Response = Value;
     const SCHEME: Scheme = Scheme::V1;
+    const SIGNER: midas_core::Signer<Self> = midas_core::Signer::PAIRS;
     const USER_SIGNATURE: bool = false;
     const API: &'static str = match API {
         PAY => "pay",
