@@ -6,7 +6,7 @@
 use std::any::Any;
 
 use midas_core::{
-    CallContext, Error, JsonObject, MaskedSigned, MidasRequest, PreparedCall, Scheme, ValidationError, decode,
+    CallContext, Error, MaskedSigned, MidasRequest, PreparedCall, Scheme, ValidationError, decode,
 };
 
 /// A decoded success response of some request type; [`DynRequest::decode`] made it, and the
@@ -29,8 +29,9 @@ pub(crate) trait DynRequest: Sync {
     fn prepare(&self, context: &CallContext<'_>) -> Result<PreparedCall, ValidationError>;
     /// [`PreparedCall::masked`].
     fn masked(&self, prepared: &PreparedCall, context: &CallContext<'_>) -> MaskedSigned;
-    /// [`MidasRequest::write_fields`].
-    fn write_fields(&self, body: &mut JsonObject<'_>);
+    /// [`MidasRequest::write_fields`]: what a journal records of the request.
+    #[cfg(feature = "journal")]
+    fn write_fields(&self, body: &mut midas_core::JsonObject<'_>);
     /// [`midas_core::decode`] into the request's response type, boxed.
     fn decode(&self, body: &[u8], key: Option<(&str, &str)>) -> Result<AnyResponse, Error>;
 
@@ -73,7 +74,8 @@ where
         prepared.masked(self, context)
     }
 
-    fn write_fields(&self, body: &mut JsonObject<'_>) {
+    #[cfg(feature = "journal")]
+    fn write_fields(&self, body: &mut midas_core::JsonObject<'_>) {
         MidasRequest::write_fields(self, body);
     }
 
