@@ -62,6 +62,35 @@ impl OrderRef {
     }
 }
 
+/// The constructors of a request that names one order by either id (its fields are private, so
+/// a request naming neither or both cannot be written).
+macro_rules! by_either_id {
+    ($request:ident) => {
+        impl $request {
+            /// The order `target` names.
+            pub fn new(target: OrderRef) -> Self {
+                let (order_id, wx_order_id) = target.into_fields();
+                Self { order_id, wx_order_id }
+            }
+
+            /// By the game's own order id (for a cash purchase, its `outTradeNo`).
+            pub fn by_order_id(order_id: impl Into<String>) -> Self {
+                Self::new(OrderRef::OrderId(order_id.into()))
+            }
+
+            /// By WeChat's order id.
+            pub fn by_wx_order_id(wx_order_id: impl Into<String>) -> Self {
+                Self::new(OrderRef::WxOrderId(wx_order_id.into()))
+            }
+
+            /// The order named.
+            pub fn target(&self) -> OrderRef {
+                OrderRef::of_fields(self.order_id.as_ref(), self.wx_order_id.as_ref())
+            }
+        }
+    };
+}
+
 /// `query_order`: an order's state, by the game's order id or WeChat's. It is a lookup, not a
 /// money call: it is never journaled.
 ///
@@ -81,28 +110,7 @@ pub struct QueryOrder {
     wx_order_id: Option<String>,
 }
 
-impl QueryOrder {
-    /// The order `target` names.
-    pub fn new(target: OrderRef) -> Self {
-        let (order_id, wx_order_id) = target.into_fields();
-        Self { order_id, wx_order_id }
-    }
-
-    /// By the game's own order id.
-    pub fn by_order_id(order_id: impl Into<String>) -> Self {
-        Self::new(OrderRef::OrderId(order_id.into()))
-    }
-
-    /// By WeChat's order id.
-    pub fn by_wx_order_id(wx_order_id: impl Into<String>) -> Self {
-        Self::new(OrderRef::WxOrderId(wx_order_id.into()))
-    }
-
-    /// The order asked for.
-    pub fn target(&self) -> OrderRef {
-        OrderRef::of_fields(self.order_id.as_ref(), self.wx_order_id.as_ref())
-    }
-}
+by_either_id!(QueryOrder);
 
 /// The answer to [`QueryOrder`].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -327,28 +335,7 @@ pub struct NotifyProvideGoods {
     wx_order_id: Option<String>,
 }
 
-impl NotifyProvideGoods {
-    /// The order `target` names.
-    pub fn new(target: OrderRef) -> Self {
-        let (order_id, wx_order_id) = target.into_fields();
-        Self { order_id, wx_order_id }
-    }
-
-    /// By the game's own order id (the `outTradeNo`).
-    pub fn by_order_id(order_id: impl Into<String>) -> Self {
-        Self::new(OrderRef::OrderId(order_id.into()))
-    }
-
-    /// By WeChat's order id.
-    pub fn by_wx_order_id(wx_order_id: impl Into<String>) -> Self {
-        Self::new(OrderRef::WxOrderId(wx_order_id.into()))
-    }
-
-    /// The order named.
-    pub fn target(&self) -> OrderRef {
-        OrderRef::of_fields(self.order_id.as_ref(), self.wx_order_id.as_ref())
-    }
-}
+by_either_id!(NotifyProvideGoods);
 
 /// The (empty) answer to [`NotifyProvideGoods`].
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
