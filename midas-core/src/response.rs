@@ -19,6 +19,21 @@ pub fn decode<T: DeserializeOwned>(
     classify: fn(i64) -> ApiErrorKind,
     key: Option<(&str, &str)>,
 ) -> Result<T, Error> {
+    answered(api, body, classify, key)?;
+    // Only the success fields are typed here: everything above is the same for every `T`, and
+    // compiled once.
+    serde_json::from_slice(body).map_err(|err| DecodeError::after_success(api, err.to_string()).into())
+}
+
+/// The checks of [`decode`] before the success fields are typed: a JSON object whose `errcode`
+/// is 0 (else an [`ApiError`] classified by `classify`), and which names no other order under
+/// the request's idempotency key.
+pub(crate) fn answered(
+    api: &'static str,
+    body: &[u8],
+    classify: fn(i64) -> ApiErrorKind,
+    key: Option<(&str, &str)>,
+) -> Result<(), Error> {
     let value: Value =
         serde_json::from_slice(body).map_err(|err| DecodeError::new(api, format!("not JSON: {err}")))?;
     let Value::Object(object) = &value else {
@@ -43,7 +58,7 @@ pub fn decode<T: DeserializeOwned>(
             .into());
         }
     }
-    T::deserialize(value).map_err(|err| DecodeError::after_success(api, err.to_string()).into())
+    Ok(())
 }
 
 /// Deserializes a flag sent as a JSON bool or an integer (`1` is true; `0` and `2`, the
