@@ -413,3 +413,49 @@ async fn the_server_refuses_what_the_typed_rules_would_not_send() {
         "days as text are read too"
     );
 }
+
+/// A bill's URL points at another host (a file store): the download sends it nothing of the
+/// app's — no access token, no key, no signature — only a plain GET of the URL as given.
+#[tokio::test]
+async fn a_download_sends_no_secret_to_the_file_host() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (emulator, client) = setup().await;
+    let file_host = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = file_host.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = file_host.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0_u8; 4096];
+        while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+            let read = socket.read(&mut buffer).await.unwrap();
+            if read == 0 {
+                break;
+            }
+            request.extend_from_slice(&buffer[..read]);
+        }
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbill")
+            .await
+            .unwrap();
+        String::from_utf8(request).unwrap()
+    });
+
+    let url = format!("http://{address}/bills/2023-08-01.csv?sign=file-store-sign");
+    let file = client.download(&url, MAX_BYTES).await.unwrap().bytes().await.unwrap();
+    assert_eq!(file, b"bill");
+    let request = server.await.unwrap();
+    assert!(request.starts_with("GET /bills/2023-08-01.csv?sign=file-store-sign HTTP/1.1\r\n"), "{request}");
+    let token = emulator.access_token();
+    for secret in [
+        token.expose_secret(),
+        emulator.payment_sandbox_key().expose_secret(),
+        emulator.sandbox_key().expose_secret(),
+        SESSION_KEY,
+    ] {
+        assert!(!request.contains(secret), "the file host received a secret: {request}");
+    }
+    for name in ["access_token", "pay_sig", "signature", "authorization", "cookie"] {
+        assert!(!request.to_ascii_lowercase().contains(name), "the file host received `{name}`: {request}");
+    }
+}
