@@ -11,10 +11,10 @@ use tokio::net::TcpListener;
 
 use crate::emulator::Emulator;
 use crate::fault::{FaultPlan, FaultRates, InvalidRates};
-use crate::keys::KeyPair;
 use crate::ledger::{DEFAULT_ZONE_ID, Ledger};
 use crate::limits::Limits;
 use crate::login::LoginCodes;
+use crate::per_env::PerEnv;
 use crate::routes::{InvalidRoute, Route};
 use crate::session::Sessions;
 use crate::shared::{App, Shared, State};
@@ -103,9 +103,9 @@ pub struct EmulatorBuilder {
     appid: String,
     offer_id: String,
     /// The Midas 1.0 app keys set; the defaults for the others.
-    app_keys: KeyPair<Option<AppKey>>,
+    app_keys: PerEnv<Option<AppKey>>,
     /// The payment keys (Midas 2.0, xpay) set; the defaults for the others.
-    payment_keys: KeyPair<Option<AppKey>>,
+    payment_keys: PerEnv<Option<AppKey>>,
     access_token: Option<AccessToken>,
     app_secret: Option<AppSecret>,
     token_lifetime: Duration,
@@ -147,8 +147,8 @@ impl Default for EmulatorBuilder {
             port: 0,
             appid: DEFAULT_APPID.to_owned(),
             offer_id: DEFAULT_OFFER_ID.to_owned(),
-            app_keys: KeyPair::default(),
-            payment_keys: KeyPair::default(),
+            app_keys: PerEnv::default(),
+            payment_keys: PerEnv::default(),
             access_token: None,
             app_secret: None,
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
@@ -322,7 +322,7 @@ impl EmulatorBuilder {
             .validate()
             .map_err(|InvalidRates| setting("fault_rates", "each 0..=1, at most 1 in all"))?;
         let defaults = |production, sandbox| {
-            KeyPair::from_texts(production, sandbox).map_err(|_| setting("app_key", "must not be empty"))
+            PerEnv::from_texts(production, sandbox).map_err(|_| setting("app_key", "must not be empty"))
         };
         let app_keys = self.app_keys.or(defaults(DEFAULT_PRODUCTION_KEY, DEFAULT_SANDBOX_KEY)?);
         if app_keys.shared() {

@@ -8,10 +8,10 @@ use midas_core::AppSecret;
 
 use crate::desks::BillsDesk;
 use crate::fault::FaultPlan;
-use crate::keys::KeyPair;
 use crate::ledger::Ledger;
 use crate::limits::Limits;
 use crate::login::LoginCodes;
+use crate::per_env::PerEnv;
 use crate::routes::Route;
 use crate::session::Sessions;
 use crate::tokens::Tokens;
@@ -22,9 +22,9 @@ pub(crate) struct App {
     pub(crate) appid: String,
     pub(crate) offer_id: String,
     /// The Midas 1.0 app keys: `sig`.
-    pub(crate) app_keys: KeyPair,
+    pub(crate) app_keys: PerEnv,
     /// The payment keys: `pay_sig` of Midas 2.0 and xpay.
-    pub(crate) payment_keys: KeyPair,
+    pub(crate) payment_keys: PerEnv,
     /// Fetches tokens and exchanges login codes.
     pub(crate) secret: AppSecret,
 }

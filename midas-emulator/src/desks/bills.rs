@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::per_env::PerEnv;
 use midas_core::{Env, Scheme};
 use serde_json::{Value, json};
 
@@ -107,14 +108,14 @@ struct File {
 
 #[derive(Debug, Default)]
 struct Bills {
-    envs: [EnvBills; 2],
+    envs: PerEnv<EnvBills>,
     files: HashMap<String, File>,
     issued: u64,
 }
 
 impl Bills {
     fn of(&mut self, env: Env) -> &mut EnvBills {
-        &mut self.envs[usize::from(env == Env::Sandbox)]
+        self.envs.get_mut(env)
     }
 
     /// Keeps `bytes` for [`URL_LIFETIME`] from `now`; its id. Expired files are dropped.

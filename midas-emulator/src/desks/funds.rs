@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::per_env::PerEnv;
 use midas_core::{Env, Scheme};
 use serde_json::{Value, json};
 
@@ -83,13 +84,13 @@ struct Account {
 
 #[derive(Debug, Default)]
 struct Funds {
-    accounts: [Account; 2],
+    accounts: PerEnv<Account>,
     next_number: u64,
 }
 
 impl Funds {
     fn account(&mut self, env: Env) -> &mut Account {
-        &mut self.accounts[usize::from(env == Env::Sandbox)]
+        self.accounts.get_mut(env)
     }
 }
 

@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::per_env::PerEnv;
 use midas_core::{Env, Scheme};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -160,12 +161,12 @@ impl Catalog {
 
 #[derive(Debug, Default)]
 struct Catalogs {
-    envs: [Catalog; 2],
+    envs: PerEnv<Catalog>,
 }
 
 impl Catalogs {
     fn of(&mut self, env: Env) -> &mut Catalog {
-        &mut self.envs[usize::from(env == Env::Sandbox)]
+        self.envs.get_mut(env)
     }
 }
 
