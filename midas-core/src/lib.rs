@@ -32,9 +32,9 @@ pub use error::{
     TokenError, TransportError, TransportErrorKind, ValidationError,
 };
 pub use prepare::{PreparedCall, Signer, prepare, validate};
-pub use request::{MidasRequest, MpExtra};
+pub use request::MidasRequest;
 pub use response::{bool_or_int, decode};
 pub use scheme::Scheme;
 pub use secret::{AccessToken, AppKey, AppSecret, SessionKey};
-pub use sign::{Hex64, Params, SignSink, SignValue};
+pub use sign::{Hex64, MpExtra, Params, SignSink, SignValue, Slot};
 pub use transport::{ApiUrl, HttpRequest, HttpResponse, Method, Transport};

@@ -8,6 +8,33 @@ use crate::secret::HmacSha256;
 /// The text that replaces every secret in a rendered signing string.
 pub const MASK: &str = "***";
 
+/// The two values that join the parameters of Midas 1.0's `mp_sig` (and only of `mp_sig`).
+/// `Debug` shows the access token as `***`.
+#[derive(Clone, Copy)]
+pub struct MpExtra<'a> {
+    /// The access token (also sent in the query string, never in the body).
+    pub access_token: &'a str,
+    /// The `sig` just computed.
+    pub sig: &'a str,
+}
+
+impl core::fmt::Debug for MpExtra<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MpExtra").field("access_token", &MASK).field("sig", &self.sig).finish()
+    }
+}
+
+/// Where `mp_sig`'s two extra pairs go among the pairs of `sig`: generated code marks both
+/// places while it writes `sig`'s pairs (see [`Params::access_token`]), so that a sink that
+/// kept those pairs can sign `mp_sig` from them without writing them again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Where `access_token` goes.
+    AccessToken,
+    /// Where `sig` goes.
+    Sig,
+}
+
 /// Receives the bytes of a signing string, piece by piece.
 pub trait SignSink {
     /// Appends bytes.
@@ -18,6 +45,13 @@ pub trait SignSink {
     #[inline(always)]
     fn put_secret(&mut self, secret: &[u8]) {
         self.put(secret);
+    }
+
+    /// Notes where `slot` goes in the pairs being written, and whether it would be the first
+    /// pair. Only a sink that keeps `sig`'s pairs for `mp_sig` cares; others ignore it.
+    #[inline(always)]
+    fn mark(&mut self, slot: Slot, first: bool) {
+        let _ = (slot, first);
     }
 }
 
@@ -143,6 +177,26 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
 }
 
 impl<S: SignSink + ?Sized> Params<'_, S> {
+    /// `access_token=…`, written only for `mp_sig` (`mp` given); for `sig`, its place is
+    /// marked instead. Generated code calls this where `access_token` sorts.
+    #[inline(always)]
+    pub fn access_token(&mut self, mp: Option<&MpExtra<'_>>) {
+        match mp {
+            Some(mp) => self.secret_pair_literal(b"&access_token=", mp.access_token),
+            None => self.sink.mark(Slot::AccessToken, self.first),
+        }
+    }
+
+    /// `sig=…`, written only for `mp_sig` (`mp` given); for `sig`, its place is marked
+    /// instead. Generated code calls this where `sig` sorts.
+    #[inline(always)]
+    pub fn sig(&mut self, mp: Option<&MpExtra<'_>>) {
+        match mp {
+            Some(mp) => self.pair_literal(b"&sig=", mp.sig),
+            None => self.sink.mark(Slot::Sig, self.first),
+        }
+    }
+
     /// [`Self::pair_literal`] for a secret value (the access token of `mp_sig`), written
     /// through [`SignSink::put_secret`].
     #[inline(always)]

@@ -148,14 +148,16 @@ fn prepare_pairs<R: MidasRequest + ?Sized>(
     context: &CallContext<'_>,
     path: &'static str,
 ) -> Result<PreparedCall, ValidationError> {
-    let (sig, params_len) = sign::sig_measured(request, context, path, context.app_key);
+    let mut buffer = [0; sign::MAC_BUFFER];
+    let sig = sign::sig_measured(request, context, path, context.app_key, &mut buffer);
     let mp_sig = match (context.session_key, context.access_token) {
         (Some(session_key), Some(token)) => {
-            Some(sign::mp_sig(request, context, path, token, &sig, session_key))
+            Some(sign::mp_sig_after(request, context, path, token, &sig, session_key, &mut buffer))
         }
         (Some(_), None) => return Err(ValidationError::new("access_token", Rule::Required)),
         (None, _) => None,
     };
+    let (sig, params_len) = (sig.hex, sig.params_len);
     let mut body = Vec::with_capacity(body_capacity(params_len));
     let mut object = JsonObject::new(&mut body);
     request.write_body(context, &mut object);

@@ -3,24 +3,8 @@
 use serde::de::DeserializeOwned;
 
 use crate::body::JsonObject;
-use crate::pairs::SignSink;
+use crate::pairs::{MpExtra, SignSink};
 use crate::{CallContext, Env, Scheme, ValidationError};
-
-/// The two values that join the parameters of Midas 1.0's `mp_sig` (and only of `mp_sig`).
-/// `Debug` shows the access token as `***`.
-#[derive(Clone, Copy)]
-pub struct MpExtra<'a> {
-    /// The access token (also sent in the query string, never in the body).
-    pub access_token: &'a str,
-    /// The `sig` just computed.
-    pub sig: &'a str,
-}
-
-impl core::fmt::Debug for MpExtra<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MpExtra").field("access_token", &crate::pairs::MASK).field("sig", &self.sig).finish()
-    }
-}
 
 /// A request of any generation. Implemented by `#[midas_api]`; not meant to be written by
 /// hand. The generation is data ([`Self::SCHEME`]); [`prepare`](crate::prepare()) signs by it.

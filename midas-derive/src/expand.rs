@@ -405,7 +405,7 @@ fn key_accessor(fields: &[Field<'_>]) -> TokenStream {
 }
 
 /// One `params.pair(..)` per signed name, sorted byte-wise here, at compile time: the fields,
-/// the envelope, and `access_token` and `sig` (written only for `mp_sig`).
+/// the envelope, and `access_token` and `sig` (written only for `mp_sig`, marked for `sig`).
 fn signing_order(fields: &[Field<'_>]) -> Vec<TokenStream> {
     let mut writes: Vec<(String, TokenStream)> = fields
         .iter()
@@ -426,15 +426,8 @@ fn signing_order(fields: &[Field<'_>]) -> Vec<TokenStream> {
         };
         writes.push((field.name.to_owned(), quote!(params.pair_literal(#literal, #value);)));
     }
-    let (token, sig) = (pair_literal("access_token"), pair_literal("sig"));
-    writes.push((
-        "access_token".to_owned(),
-        quote!(if let ::core::option::Option::Some(mp) = mp { params.secret_pair_literal(#token, mp.access_token); }),
-    ));
-    writes.push((
-        "sig".to_owned(),
-        quote!(if let ::core::option::Option::Some(mp) = mp { params.pair_literal(#sig, mp.sig); }),
-    ));
+    writes.push(("access_token".to_owned(), quote!(params.access_token(mp);)));
+    writes.push(("sig".to_owned(), quote!(params.sig(mp);)));
     writes.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     writes.into_iter().map(|(_, tokens)| tokens).collect()
 }
