@@ -5,7 +5,8 @@ Generates a crate that depends on midas-api (path dependency) in three variants 
 N endpoints declared, N endpoints declared and called — builds its dependencies once, then
 rebuilds the crate itself from scratch (its own artifacts and incremental cache removed; the
 dependencies kept) several times per variant and prints the median
-time of each and the cost per endpoint:
+time of each (wall clock, and the CPU time of cargo and rustc, which a busy neighbour
+disturbs less) and the cost per endpoint:
 
     declared = (median(declared) - median(empty)) / N
     called   = (median(called) - median(empty)) / N
@@ -78,22 +79,29 @@ serde = {{ version = "1", features = ["derive"] }}
     env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(WORK, "target"))
     lib = os.path.join(WORK, "src", "lib.rs")
     results = {}
+    cpu = {}
     for variant in ("empty", "plain", "declared", "called"):
         with open(lib, "w") as f:
             f.write(source(variant))
         subprocess.run(["cargo", "build", "-q", "--profile", PROFILE], cwd=WORK, env=env, check=True)
         times = []
+        cpus = []
         for _ in range(ROUNDS):
             # A full rebuild of the crate: its artifacts and incremental cache removed first.
             subprocess.run(["cargo", "clean", "-q", "-p", "compile-cost", "--profile", PROFILE], cwd=WORK, env=env, check=True)
-            start = time.monotonic()
+            start, before = time.monotonic(), os.times()
             subprocess.run(["cargo", "build", "-q", "--profile", PROFILE], cwd=WORK, env=env, check=True)
+            after = os.times()
             times.append(time.monotonic() - start)
+            cpus.append(after.children_user + after.children_system - before.children_user - before.children_system)
         results[variant] = statistics.median(times)
-        print(f"{variant:9} median {results[variant]*1000:8.0f} ms  (runs: {', '.join(f'{t*1000:.0f}' for t in times)})")
-    per = lambda v: (results[v] - results["empty"]) * 1000 / N
-    print(f"profile {PROFILE}: per declared endpoint: {per('declared'):.1f} ms; per declared and called endpoint: {per('called'):.1f} ms (N = {N})")
-    print(f"of which the structs and derives without the attribute: {per('plain'):.1f} ms per endpoint")
+        cpu[variant] = statistics.median(cpus)
+        print(f"{variant:9} median {results[variant]*1000:8.0f} ms wall (runs: {', '.join(f'{t*1000:.0f}' for t in times)}), "
+              f"{cpu[variant]*1000:8.0f} ms CPU (runs: {', '.join(f'{t*1000:.0f}' for t in cpus)})")
+    for label, table in (("wall", results), ("CPU", cpu)):
+        per = lambda v: (table[v] - table["empty"]) * 1000 / N
+        print(f"profile {PROFILE}, {label}: per declared endpoint: {per('declared'):.1f} ms; per declared and called endpoint: {per('called'):.1f} ms (N = {N}); "
+              f"the structs and derives without the attribute: {per('plain'):.1f} ms")
     print(f"load average: {os.getloadavg()}")
 
 if __name__ == "__main__":

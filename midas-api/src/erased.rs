@@ -89,8 +89,13 @@ where
 /// response back to that request's typed caller, so the type always matches; were it not to,
 /// the answer is a decode error, not a panic.
 pub(crate) fn downcast<T: 'static>(api: &'static str, response: AnyResponse) -> Result<T, Error> {
-    response
-        .downcast::<T>()
-        .map(|response| *response)
-        .map_err(|_| midas_core::DecodeError::after_success(api, "the response is of another type").into())
+    match response.downcast::<T>() {
+        Ok(response) => Ok(*response),
+        Err(_) => Err(another_type(api)),
+    }
+}
+
+/// The error of a [`downcast`] to the wrong type (non-generic: compiled once).
+fn another_type(api: &'static str) -> Error {
+    midas_core::DecodeError::after_success(api, "the response is of another type").into()
 }

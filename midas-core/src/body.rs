@@ -1,10 +1,16 @@
 //! The JSON body, written straight into its buffer: no map, no intermediate value.
+//!
+//! The small writers here and in the signer are `inline(always)` in optimized builds only
+//! (`debug_assertions` off) and plain `inline` otherwise: forced into every generated
+//! `write_body` of a debug build, they made most of the code a crate calling endpoints
+//! compiles (40 endpoints called: 530,007 lines of LLVM IR, 229,244 without).
 
 /// A value that can be a JSON body field: a string, an integer, or an `Option` of one (absent
 /// optionals are left out of the body, exactly as they are left out of the signature).
 pub trait JsonValue {
     /// Whether the field is written at all.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn is_present(&self) -> bool {
         true
     }
@@ -13,36 +19,42 @@ pub trait JsonValue {
 }
 
 impl JsonValue for str {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_json(&self, out: &mut Vec<u8>) {
         write_json_string(out, self);
     }
 }
 
 impl JsonValue for String {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_json(&self, out: &mut Vec<u8>) {
         write_json_string(out, self);
     }
 }
 
 impl<T: JsonValue + ?Sized> JsonValue for &T {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn is_present(&self) -> bool {
         (**self).is_present()
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_json(&self, out: &mut Vec<u8>) {
         (**self).write_json(out);
     }
 }
 
 impl<T: JsonValue> JsonValue for Option<T> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn is_present(&self) -> bool {
         self.as_ref().is_some_and(JsonValue::is_present)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_json(&self, out: &mut Vec<u8>) {
         if let Some(value) = self {
             value.write_json(out);
@@ -53,7 +65,8 @@ impl<T: JsonValue> JsonValue for Option<T> {
 macro_rules! json_integer {
     ($($ty:ty),*) => {$(
         impl JsonValue for $ty {
-            #[inline(always)]
+            #[cfg_attr(not(debug_assertions), inline(always))]
+            #[cfg_attr(debug_assertions, inline)]
             fn write_json(&self, out: &mut Vec<u8>) {
                 extend_short(out, itoa::Buffer::new().format(*self).as_bytes());
             }
@@ -63,7 +76,8 @@ macro_rules! json_integer {
 json_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 impl JsonValue for bool {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(if *self { b"true" } else { b"false" });
     }
@@ -96,7 +110,8 @@ impl<T: serde::Serialize + ?Sized> JsonValue for Json<'_, T> {
 
 /// A signature is lowercase hex: nothing to escape.
 impl JsonValue for crate::Hex64 {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_json(&self, out: &mut Vec<u8>) {
         out.reserve(66);
         out.push(b'"');
@@ -106,7 +121,8 @@ impl JsonValue for crate::Hex64 {
 }
 
 /// Appends `value` as a JSON string literal, escaping `"`, `\` and control characters.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     if is_plain(bytes) {
@@ -120,12 +136,14 @@ pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
 
 /// Whether `bytes` needs no escape; branch-free over the whole string, so it vectorizes
 /// (almost every value is plain) and folds away for literal names.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn is_plain(bytes: &[u8]) -> bool {
     bytes.iter().fold(true, |plain, &byte| plain & !needs_escape(byte))
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 const fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
@@ -172,14 +190,16 @@ pub struct JsonObject<'a> {
 
 impl<'a> JsonObject<'a> {
     /// Opens an object (`{`) at the end of `out`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Self { out, first: true }
     }
 
     /// Writes `"name":value`, or nothing for an absent optional.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn field<V: JsonValue + ?Sized>(&mut self, name: &str, value: &V) {
         if !value.is_present() {
             return;
@@ -204,7 +224,8 @@ impl<'a> JsonObject<'a> {
     /// [`Self::field`] with the name given as the literal `,"name":`, written in one piece (the
     /// `,` is skipped before the first field). Generated code calls this with a literal built
     /// at compile time from the wire name (`[a-z0-9_]`, nothing to escape).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn field_literal<V: JsonValue + ?Sized>(&mut self, comma_name_colon: &'static [u8], value: &V) {
         if !value.is_present() {
             return;
@@ -216,7 +237,8 @@ impl<'a> JsonObject<'a> {
     }
 
     /// Closes the object (`}`).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn finish(self) {
         self.out.push(b'}');
     }
@@ -225,7 +247,8 @@ impl<'a> JsonObject<'a> {
 /// `dst.copy_from_slice(src)` for the short pieces signing strings and bodies are made of,
 /// without a call to `memcpy` (whose cost, paid dozens of times per request, is larger than
 /// the copy): two overlapping fixed-size copies cover every length up to 64 bytes.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     match n {
@@ -258,7 +281,8 @@ pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
 /// `out.extend_from_slice(bytes)` for a short value, without a call to `memcpy`: a fixed-size
 /// extend (inline stores), the copy in place, and the length cut back. Uses up to
 /// [`SHORT_SLACK`] bytes of spare capacity beyond the value.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn extend_short(out: &mut Vec<u8>, bytes: &[u8]) {
     let n = bytes.len();
     if n > SHORT_SLACK {

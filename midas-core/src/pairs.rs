@@ -42,28 +42,32 @@ pub trait SignSink {
 
     /// Appends the bytes of a secret (a key, the access token): a sink that gathers pieces in
     /// a buffer hands these to the hash directly, so no copy of the secret is left behind.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn put_secret(&mut self, secret: &[u8]) {
         self.put(secret);
     }
 
     /// Notes where `slot` goes in the pairs being written, and whether it would be the first
     /// pair. Only a sink that keeps `sig`'s pairs for `mp_sig` cares; others ignore it.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn mark(&mut self, slot: Slot, first: bool) {
         let _ = (slot, first);
     }
 }
 
 impl SignSink for HmacSha256 {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn put(&mut self, bytes: &[u8]) {
         self.update(bytes);
     }
 }
 
 impl SignSink for Vec<u8> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
@@ -81,36 +85,42 @@ pub trait SignValue {
 }
 
 impl SignValue for str {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
         sink.put(self.as_bytes());
     }
 }
 
 impl SignValue for String {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
         sink.put(self.as_bytes());
     }
 }
 
 impl<T: SignValue + ?Sized> SignValue for &T {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn is_present(&self) -> bool {
         (**self).is_present()
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
         (**self).write_sign(sink);
     }
 }
 
 impl<T: SignValue> SignValue for Option<T> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn is_present(&self) -> bool {
         self.as_ref().is_some_and(SignValue::is_present)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
         if let Some(value) = self {
             value.write_sign(sink);
@@ -121,7 +131,8 @@ impl<T: SignValue> SignValue for Option<T> {
 macro_rules! sign_integer {
     ($($ty:ty),*) => {$(
         impl SignValue for $ty {
-            #[inline(always)]
+            #[cfg_attr(not(debug_assertions), inline(always))]
+            #[cfg_attr(debug_assertions, inline)]
             fn write_sign<S: SignSink + ?Sized>(&self, sink: &mut S) {
                 sink.put(itoa::Buffer::new().format(*self).as_bytes());
             }
@@ -139,13 +150,15 @@ pub struct Params<'s, S: ?Sized> {
 
 impl<'s, S: SignSink + ?Sized> Params<'s, S> {
     /// Starts an empty parameter list.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn new(sink: &'s mut S) -> Self {
         Self { sink, first: true }
     }
 
     /// Writes `&name=value` (no `&` before the first pair), or nothing for an absent value.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn pair<V: SignValue + ?Sized>(&mut self, name: &str, value: &V) {
         if !value.is_present() {
             return;
@@ -164,7 +177,8 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
     /// [`Self::pair`] with the name given as the literal `&name=`, written in one piece (the
     /// `&` is skipped before the first pair). Generated code calls this: the literal is built
     /// at compile time from the wire name.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn pair_literal<V: SignValue + ?Sized>(&mut self, amp_name_eq: &'static [u8], value: &V) {
         if !value.is_present() {
             return;
@@ -179,7 +193,8 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
 impl<S: SignSink + ?Sized> Params<'_, S> {
     /// `access_token=…`, written only for `mp_sig` (`mp` given); for `sig`, its place is
     /// marked instead. Generated code calls this where `access_token` sorts.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn access_token(&mut self, mp: Option<&MpExtra<'_>>) {
         match mp {
             Some(mp) => self.secret_pair_literal(b"&access_token=", mp.access_token),
@@ -189,7 +204,8 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
 
     /// `sig=…`, written only for `mp_sig` (`mp` given); for `sig`, its place is marked
     /// instead. Generated code calls this where `sig` sorts.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn sig(&mut self, mp: Option<&MpExtra<'_>>) {
         match mp {
             Some(mp) => self.pair_literal(b"&sig=", mp.sig),
@@ -199,7 +215,8 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
 
     /// [`Self::pair_literal`] for a secret value (the access token of `mp_sig`), written
     /// through [`SignSink::put_secret`].
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn secret_pair_literal(&mut self, amp_name_eq: &'static [u8], secret: &str) {
         let piece = if self.first { amp_name_eq.get(1..).unwrap_or_default() } else { amp_name_eq };
         self.first = false;
@@ -209,7 +226,8 @@ impl<S: SignSink + ?Sized> Params<'_, S> {
 }
 
 /// Writes the documented suffix `&org_loc=<path>&method=POST&<secret_name>=<secret>`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 pub(crate) fn suffix<S: SignSink + ?Sized>(sink: &mut S, org_loc: &str, secret_name: &str, secret: &str) {
     sink.put(b"&org_loc=");
     sink.put(org_loc.as_bytes());

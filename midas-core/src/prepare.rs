@@ -87,7 +87,10 @@ impl PreparedCall {
     /// rejected. Midas 1.0 renders its signing strings again (this rare path allocates); the
     /// others signed the path and the body, which hold no secret.
     pub fn masked<R: MidasRequest + ?Sized>(&self, request: &R, context: &CallContext<'_>) -> MaskedSigned {
-        (R::SIGNER.masked)(self, request, context)
+        match R::SIGNER.masked {
+            Some(masked) => masked(self, request, context),
+            None => masked_body(self),
+        }
     }
 }
 
@@ -97,14 +100,16 @@ impl PreparedCall {
 /// own scheme's signer into the crates that call it, not every scheme's.
 pub struct Signer<R: ?Sized> {
     prepare: fn(&R, &CallContext<'_>, &'static str) -> Result<PreparedCall, ValidationError>,
-    masked: fn(&PreparedCall, &R, &CallContext<'_>) -> MaskedSigned,
+    /// `None`: what was signed is the path and the body, shown by code that is the same for
+    /// every request type.
+    masked: Option<fn(&PreparedCall, &R, &CallContext<'_>) -> MaskedSigned>,
 }
 
 impl<R: MidasRequest + ?Sized> Signer<R> {
     /// Midas 1.0: the sorted `k=v` pairs, `sig` and `mp_sig` written into the body.
-    pub const PAIRS: Self = Self { prepare: prepare_pairs::<R>, masked: masked_pairs::<R> };
+    pub const PAIRS: Self = Self { prepare: prepare_pairs::<R>, masked: Some(masked_pairs::<R>) };
     /// Midas 2.0 and xpay: the exact body bytes, `pay_sig` and `signature` in the query.
-    pub const BODY: Self = Self { prepare: prepare_body_signed::<R>, masked: masked_body };
+    pub const BODY: Self = Self { prepare: prepare_body_signed::<R>, masked: None };
 }
 
 impl<R: ?Sized> core::fmt::Debug for Signer<R> {
@@ -124,7 +129,7 @@ fn masked_pairs<R: MidasRequest + ?Sized>(
 }
 
 /// What Midas 2.0 and xpay signed: the path and the body, which hold no secret.
-fn masked_body<R: ?Sized>(prepared: &PreparedCall, _: &R, _: &CallContext<'_>) -> MaskedSigned {
+fn masked_body(prepared: &PreparedCall) -> MaskedSigned {
     let text = String::from_utf8_lossy(&prepared.body).into_owned();
     let sig = format!("{}&{text}", prepared.path);
     MaskedSigned { sig, mp_sig: prepared.player_signature.map(|_| text) }
@@ -180,9 +185,21 @@ fn prepare_body_signed<R: MidasRequest + ?Sized>(
     let mut object = JsonObject::new(&mut body);
     request.write_body(context, &mut object);
     object.finish();
+    Ok(sign_body(R::SCHEME, R::USER_SIGNATURE, path, body, context))
+}
+
+/// The signing half of [`prepare_body_signed`], the same for every request type (compiled
+/// once): `pay_sig` over `path&body`, and the player's `signature` when `user_signature`.
+fn sign_body(
+    scheme: Scheme,
+    user_signature: bool,
+    path: &'static str,
+    body: Vec<u8>,
+    context: &CallContext<'_>,
+) -> PreparedCall {
     let app_signature = pay_sig(context.app_key, path, &body);
-    let player_signature = context.session_key.filter(|_| R::USER_SIGNATURE).map(|key| signature(key, &body));
-    Ok(PreparedCall { scheme: R::SCHEME, path, app_signature, player_signature, body })
+    let player_signature = context.session_key.filter(|_| user_signature).map(|key| signature(key, &body));
+    PreparedCall { scheme, path, app_signature, player_signature, body }
 }
 
 /// Room for the body, given the length `p` of the `k=v&…` string that `sig` signed: the body

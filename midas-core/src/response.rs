@@ -19,21 +19,26 @@ pub fn decode<T: DeserializeOwned>(
     classify: fn(i64) -> ApiErrorKind,
     key: Option<(&str, &str)>,
 ) -> Result<T, Error> {
-    answered(api, body, classify, key)?;
-    // Only the success fields are typed here: everything above is the same for every `T`, and
-    // compiled once.
-    serde_json::from_slice(body).map_err(|err| DecodeError::after_success(api, err.to_string()).into())
+    let value = answered(api, body, classify, key)?;
+    // Only the success fields are typed here, from the value already parsed: the parse and
+    // everything above is the same for every `T`, and compiled once.
+    T::deserialize(value).map_err(|err| after_success(api, &err))
 }
 
 /// The checks of [`decode`] before the success fields are typed: a JSON object whose `errcode`
 /// is 0 (else an [`ApiError`] classified by `classify`), and which names no other order under
 /// the request's idempotency key.
+/// A success answer that does not decode as the response type (non-generic: compiled once).
+fn after_success(api: &'static str, err: &serde_json::Error) -> Error {
+    DecodeError::after_success(api, err.to_string()).into()
+}
+
 pub(crate) fn answered(
     api: &'static str,
     body: &[u8],
     classify: fn(i64) -> ApiErrorKind,
     key: Option<(&str, &str)>,
-) -> Result<(), Error> {
+) -> Result<Value, Error> {
     let value: Value =
         serde_json::from_slice(body).map_err(|err| DecodeError::new(api, format!("not JSON: {err}")))?;
     let Value::Object(object) = &value else {
@@ -58,7 +63,7 @@ pub(crate) fn answered(
             .into());
         }
     }
-    Ok(())
+    Ok(value)
 }
 
 /// Deserializes a flag sent as a JSON bool or an integer (`1` is true; `0` and `2`, the

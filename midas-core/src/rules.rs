@@ -43,7 +43,8 @@ fn suspect<const SEPARATORS: bool>(value: &str) -> bool {
 }
 
 /// `N` bytes of `bytes` from `at` (the callers keep `at + N` within bounds).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     let mut word = [b' '; N];
     if let Some(source) = bytes.get(at..at + N) {
@@ -54,7 +55,8 @@ fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
 
 /// Whether any byte of `word` is below 0x20, 0x7F or 0xC2, or, with `SEPARATORS`, `&` or `=`
 /// (the classic "has less" and "has zero" bit tricks; exact as a yes/no).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 const fn suspect_word<const SEPARATORS: bool>(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;

@@ -44,7 +44,8 @@ impl Hex64 {
 }
 
 /// A nibble as a lowercase hex digit; arithmetic rather than a table, so the loop vectorizes.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 const fn hex_digit(nibble: u8) -> u8 {
     if nibble < 10 { b'0' + nibble } else { b'a' - 10 + nibble }
 }
@@ -94,7 +95,8 @@ struct Kept {
 }
 
 /// [`sig`], gathering pieces in `buffer`, which holds `sig`'s pairs afterwards.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 pub(crate) fn sig_measured<R: MidasRequest + ?Sized>(
     request: &R,
     context: &CallContext<'_>,
@@ -134,7 +136,8 @@ pub fn mp_sig<R: MidasRequest + ?Sized>(
 /// [`mp_sig`] after [`sig_measured`] filled `buffer`: from the pairs kept there, with
 /// `access_token` and `sig` inserted where they sort, or by writing the pairs again when
 /// they were not kept whole.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 pub(crate) fn mp_sig_after<R: MidasRequest + ?Sized>(
     request: &R,
     context: &CallContext<'_>,
@@ -176,7 +179,8 @@ pub(crate) fn mp_sig_after<R: MidasRequest + ?Sized>(
 }
 
 /// [`mp_sig`], writing every pair, gathering pieces in `buffer`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn mp_sig_written<R: MidasRequest + ?Sized>(
     request: &R,
     context: &CallContext<'_>,
@@ -223,13 +227,15 @@ struct MacSink<'m> {
 }
 
 impl<'m> MacSink<'m> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn new(mac: &'m mut HmacSha256, buffer: &'m mut MacBuffer) -> Self {
         Self { mac, buffer, len: 0, hashed: 0, spilled: false, access_token: None, sig: None }
     }
 
     /// Hands what is gathered to the hash.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn flush(&mut self) {
         self.mac.update(&self.buffer[..self.len]);
         self.hashed += self.len;
@@ -237,7 +243,8 @@ impl<'m> MacSink<'m> {
     }
 
     /// How many bytes were put so far.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn written(&self) -> usize {
         self.hashed + self.len
     }
@@ -259,7 +266,8 @@ impl<'m> MacSink<'m> {
 }
 
 impl SignSink for MacSink<'_> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn put(&mut self, bytes: &[u8]) {
         match self.buffer.get_mut(self.len..self.len + bytes.len()) {
             Some(free) => {
@@ -271,7 +279,8 @@ impl SignSink for MacSink<'_> {
     }
 
     /// The buffer never holds a secret: what is gathered goes to the hash, then the secret.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn put_secret(&mut self, secret: &[u8]) {
         self.mac.update(&self.buffer[..self.len]);
         self.mac.update(secret);
@@ -279,7 +288,8 @@ impl SignSink for MacSink<'_> {
         self.len = 0;
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     fn mark(&mut self, slot: Slot, first: bool) {
         let mark = Some((self.written(), first));
         match slot {
