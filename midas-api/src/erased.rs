@@ -34,9 +34,11 @@ pub(crate) trait DynRequest: Sync {
     fn write_fields(&self, body: &mut midas_core::JsonObject<'_>);
     /// [`midas_core::decode`] into the request's response type, boxed.
     fn decode(&self, body: &[u8], key: Option<(&str, &str)>) -> Result<AnyResponse, Error>;
+}
 
-    /// [`MidasRequest::order_id`].
-    fn order_id(&self) -> Option<&str> {
+impl dyn DynRequest + '_ {
+    /// [`MidasRequest::order_id`] (here, not a provided method, so that it is compiled once).
+    pub(crate) fn order_id(&self) -> Option<&str> {
         self.order_key().map(|(_, value)| value)
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{ApiError, ApiErrorKind, DecodeError, Error};
 
@@ -19,10 +19,11 @@ pub fn decode<T: DeserializeOwned>(
     classify: fn(i64) -> ApiErrorKind,
     key: Option<(&str, &str)>,
 ) -> Result<T, Error> {
-    let value = answered(api, body, classify, key)?;
-    // Only the success fields are typed here, from the value already parsed: the parse and
-    // everything above is the same for every `T`, and compiled once.
-    T::deserialize(value).map_err(|err| after_success(api, &err))
+    let object = answered(api, body, classify, key)?;
+    // Only the success fields are typed here, from the object already parsed: the parse and
+    // everything above is the same for every `T`, and compiled once. An answer is an object,
+    // so only `T`'s map visitor is instantiated.
+    T::deserialize(object).map_err(|err| after_success(api, &err))
 }
 
 /// The checks of [`decode`] before the success fields are typed: a JSON object whose `errcode`
@@ -38,10 +39,10 @@ pub(crate) fn answered(
     body: &[u8],
     classify: fn(i64) -> ApiErrorKind,
     key: Option<(&str, &str)>,
-) -> Result<Value, Error> {
+) -> Result<Map<String, Value>, Error> {
     let value: Value =
         serde_json::from_slice(body).map_err(|err| DecodeError::new(api, format!("not JSON: {err}")))?;
-    let Value::Object(object) = &value else {
+    let Value::Object(object) = value else {
         return Err(DecodeError::new(api, "not a JSON object").into());
     };
     let errcode = match object.get("errcode") {
@@ -63,7 +64,7 @@ pub(crate) fn answered(
             .into());
         }
     }
-    Ok(value)
+    Ok(object)
 }
 
 /// Deserializes a flag sent as a JSON bool or an integer (`1` is true; `0` and `2`, the
