@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use midas_core::{
-    AccessToken, ApiErrorKind, ApiUrl, AppKey, CallContext, Error, HttpRequest, Method, MidasRequest, Scheme,
-    TokenError, Transport, TransportError, TransportErrorKind,
+    AccessToken, ApiErrorKind, ApiUrl, AppKey, CallContext, Error, HttpRequest, HttpResponse, Method,
+    MidasRequest, Scheme, TokenError, Transport, TransportError, TransportErrorKind,
 };
 
 use crate::clock::{Clock, SystemClock};
@@ -45,9 +45,7 @@ use crate::v1::{
 /// ```
 pub struct Client<T, K> {
     inner: Arc<Inner<T, K>>,
-    clock: Arc<dyn Clock>,
-    #[cfg(feature = "journal")]
-    journal: Option<midas_journal::Journal>,
+    engine: Engine,
 }
 
 struct Inner<T, K> {
@@ -58,13 +56,48 @@ struct Inner<T, K> {
 
 impl<T, K> Clone for Client<T, K> {
     fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-            clock: Arc::clone(&self.clock),
-            #[cfg(feature = "journal")]
-            journal: self.journal.clone(),
-        }
+        Self { inner: Arc::clone(&self.inner), engine: self.engine.clone() }
     }
+}
+
+/// A boxed future of the erased backend.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the call path needs of a client's transport and token source, object-safe: the path
+/// (retries, the journal, lookups, metrics, spans) is compiled once, in this crate, for every
+/// transport and token source, instead of once per client type in every crate that calls.
+trait Backend: Send + Sync {
+    fn config(&self) -> &Config;
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, TokenError>>;
+    fn refresh<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<AccessToken, TokenError>>;
+}
+
+impl<T: Transport, K: TokenSource> Backend for Inner<T, K> {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(self.transport.send(request))
+    }
+
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+        Box::pin(self.tokens.token())
+    }
+
+    fn refresh<'a>(&'a self, rejected: &'a AccessToken) -> BoxFuture<'a, Result<AccessToken, TokenError>> {
+        Box::pin(self.tokens.refresh(rejected))
+    }
+}
+
+/// The client's call path, with its transport and token source erased.
+#[derive(Clone)]
+struct Engine {
+    backend: Arc<dyn Backend>,
+    clock: Arc<dyn Clock>,
+    #[cfg(feature = "journal")]
+    journal: Option<midas_journal::Journal>,
 }
 
 impl<T, K> std::fmt::Debug for Client<T, K> {
@@ -74,7 +107,7 @@ impl<T, K> std::fmt::Debug for Client<T, K> {
 }
 
 #[cfg(feature = "reqwest")]
-impl<K: TokenSource> Client<crate::ReqwestTransport, K> {
+impl<K: TokenSource + 'static> Client<crate::ReqwestTransport, K> {
     /// A client that sends over HTTPS with reqwest.
     ///
     /// A production client whose tokens come from `stable_token` (nothing is fetched until the
@@ -124,13 +157,19 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// assert_eq!((balance.balance, balance.gen_balance), (100, 20));
     /// # Ok(()) }
     /// ```
-    pub fn with_transport(config: Config, tokens: K, transport: T) -> Self {
-        Self {
-            inner: Arc::new(Inner { config, transport, tokens }),
+    pub fn with_transport(config: Config, tokens: K, transport: T) -> Self
+    where
+        T: 'static,
+        K: 'static,
+    {
+        let inner = Arc::new(Inner { config, transport, tokens });
+        let engine = Engine {
+            backend: Arc::clone(&inner) as Arc<dyn Backend>,
             clock: Arc::new(SystemClock),
             #[cfg(feature = "journal")]
             journal: None,
-        }
+        };
+        Self { inner, engine }
     }
 
     /// Replaces the clock that stamps `ts` (tests use [`FixedClock`](crate::FixedClock)).
@@ -150,8 +189,9 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// # Ok(()) }
     /// ```
     #[must_use]
-    pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
-        Self { clock: Arc::new(clock), ..self }
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.engine.clock = Arc::new(clock);
+        self
     }
 
     /// Journals every money call (every request with an order id): the intent is committed
@@ -187,14 +227,15 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     /// ```
     #[cfg(feature = "journal")]
     #[must_use]
-    pub fn with_journal(self, journal: midas_journal::Journal) -> Self {
-        Self { journal: Some(journal), ..self }
+    pub fn with_journal(mut self, journal: midas_journal::Journal) -> Self {
+        self.engine.journal = Some(journal);
+        self
     }
 
     /// The journal, when the client has one.
     #[cfg(feature = "journal")]
     pub fn journal(&self) -> Option<&midas_journal::Journal> {
-        self.journal.as_ref()
+        self.engine.journal.as_ref()
     }
 
     /// The configuration.
@@ -272,7 +313,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         R: MidasRequest + Sync,
     {
         // The path below is compiled once, for every request type: only this line is per type.
-        downcast(R::API, self.call_measured(player, request, false).await?)
+        downcast(R::API, self.engine.call_boxed(player, request, false).await?)
     }
 
     /// [`Self::call`] of a journal entry the caller (a reconciler) leased: its own lease does
@@ -282,7 +323,49 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     where
         R: MidasRequest + Sync,
     {
-        downcast(R::API, self.call_measured(player, request, true).await?)
+        downcast(R::API, self.engine.call_boxed(player, request, true).await?)
+    }
+
+    /// What [`Self::call`] would send for `request` now: the HTTP request with its URL (the
+    /// token shown as `***` in `Display` and `Debug`) and its body, signed — a dry run, nothing
+    /// is sent. The token comes from the client's token source.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use midas_api::{AccessToken, AppKey, Client, Config, Env, Player, Present, StaticToken};
+    /// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
+    ///     .sandbox_key(AppKey::new("sandbox-key")?)
+    ///     .build()?;
+    /// let client = Client::new(config, StaticToken::new(AccessToken::new("ACCESS_TOKEN")?))?;
+    /// let request = Present { bill_no: "gift-0001".into(), present_counts: 10 };
+    /// let dry_run = client.prepare(&Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g"), &request).await?;
+    /// let shown = dry_run.to_string();
+    /// let url = "https://api.weixin.qq.com/cgi-bin/midas/sandbox/present?access_token=***";
+    /// assert!(shown.starts_with(&format!("POST {url} {{")));
+    /// assert!(shown.contains(r#""present_counts":10"#) && shown.contains(r#""sig":""#));
+    /// # Ok(()) }
+    /// ```
+    pub async fn prepare<R: MidasRequest>(&self, player: &Player, request: &R) -> Result<DryRun, Error> {
+        let app_key = self.inner.config.key(R::SCHEME)?;
+        midas_core::validate(request, &self.engine.context(player, app_key, None, 0))?;
+        let token = self.inner.tokens.token().await?;
+        let context = self.engine.context(player, app_key, Some(&token), self.engine.clock.now_unix());
+        let prepared = midas_core::prepare(request, &context)?;
+        Ok(DryRun { url: prepared.url(&self.inner.config.base_url, &token), body: prepared.body })
+    }
+}
+
+impl Engine {
+    /// [`Self::call_measured`], boxed. Not generic and not `async`, so this crate compiles the
+    /// whole call path; a typed call in another crate only polls the box.
+    fn call_boxed<'a>(
+        &'a self,
+        player: &'a Player,
+        request: &'a dyn DynRequest,
+        leased: bool,
+    ) -> BoxFuture<'a, Result<AnyResponse, Error>> {
+        Box::pin(self.call_measured(player, request, leased))
     }
 
     /// A call in its `midas_call` span, counted in the metrics.
@@ -302,7 +385,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             order_id = request.order_id().unwrap_or_default()
         );
         let result = self.call_unmeasured(player, request, leased).instrument(span).await;
-        crate::metrics::call_finished(api, scheme, self.inner.config.env, &result, started.elapsed());
+        crate::metrics::call_finished(api, scheme, self.backend.config().env, &result, started.elapsed());
         result
     }
 
@@ -313,7 +396,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         request: &dyn DynRequest,
         leased: bool,
     ) -> Result<AnyResponse, Error> {
-        let app_key = self.inner.config.key(request.scheme())?;
+        let app_key = self.backend.config().key(request.scheme())?;
         // Refuse bad input before anything leaves the process, a token fetch included.
         request.validate(&self.context(player, app_key, None, 0))?;
         #[cfg(feature = "journal")]
@@ -345,8 +428,8 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     ) -> Result<AnyResponse, Error> {
         use crate::journaled;
         let api = request.api();
-        let env = self.inner.config.env.as_str();
-        let intent = journaled::intent(request, player, self.inner.config.env, order_id);
+        let env = self.backend.config().env.as_str();
+        let intent = journaled::intent(request, player, self.backend.config().env, order_id);
         let journal_key = intent.order_id.as_str();
         // An order resumed after a crash or exhausted retries may have been applied already.
         let begun = if leased { journal.begin_leased(&intent).await } else { journal.begin(&intent).await };
@@ -405,34 +488,6 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         }
     }
 
-    /// What [`Self::call`] would send for `request` now: the HTTP request with its URL (the
-    /// token shown as `***` in `Display` and `Debug`) and its body, signed — a dry run, nothing
-    /// is sent. The token comes from the client's token source.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use midas_api::{AccessToken, AppKey, Client, Config, Env, Player, Present, StaticToken};
-    /// let config = Config::builder("wx1234567", "12345678", Env::Sandbox)
-    ///     .sandbox_key(AppKey::new("sandbox-key")?)
-    ///     .build()?;
-    /// let client = Client::new(config, StaticToken::new(AccessToken::new("ACCESS_TOKEN")?))?;
-    /// let request = Present { bill_no: "gift-0001".into(), present_counts: 10 };
-    /// let dry_run = client.prepare(&Player::new("odkx20ENSNa2w5y3g_qOkOvBNM1g"), &request).await?;
-    /// let shown = dry_run.to_string();
-    /// let url = "https://api.weixin.qq.com/cgi-bin/midas/sandbox/present?access_token=***";
-    /// assert!(shown.starts_with(&format!("POST {url} {{")));
-    /// assert!(shown.contains(r#""present_counts":10"#) && shown.contains(r#""sig":""#));
-    /// # Ok(()) }
-    /// ```
-    pub async fn prepare<R: MidasRequest>(&self, player: &Player, request: &R) -> Result<DryRun, Error> {
-        let app_key = self.inner.config.key(R::SCHEME)?;
-        midas_core::validate(request, &self.context(player, app_key, None, 0))?;
-        let token = self.inner.tokens.token().await?;
-        let context = self.context(player, app_key, Some(&token), self.clock.now_unix());
-        let prepared = midas_core::prepare(request, &context)?;
-        Ok(DryRun { url: prepared.url(&self.inner.config.base_url, &token), body: prepared.body })
-    }
     /// Runs attempts under the retry policy: one place decides what happens after a failure.
     ///
     /// `attempt` gets its own copy of the token (a short string), so its future borrows only
@@ -452,10 +507,10 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         Attempt: Future<Output = Result<Response, Error>>,
         LookUp: Future<Output = Result<Option<bool>, Error>>,
     {
-        let policy = &self.inner.config.retry;
+        let policy = &self.backend.config().retry;
         let started = Instant::now();
         let remaining = || policy.deadline().saturating_sub(started.elapsed());
-        let mut token = within(remaining(), self.inner.tokens.token()).await?;
+        let mut token = within(remaining(), self.backend.token()).await?;
         let mut token_refreshed = false;
         let mut may_have_applied = resumed;
         let mut attempts = 0;
@@ -492,7 +547,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             match decision {
                 Decision::RefreshToken => {
                     crate::metrics::retried(api, scheme, "token_refresh");
-                    match within(remaining(), self.inner.tokens.refresh(&token)).await {
+                    match within(remaining(), self.backend.refresh(&token)).await {
                         Ok(fresh) => {
                             token = fresh;
                             token_refreshed = true;
@@ -565,7 +620,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         access_token: Option<&'a AccessToken>,
         ts: i64,
     ) -> CallContext<'a> {
-        let config = &self.inner.config;
+        let config = self.backend.config();
         CallContext {
             appid: &config.appid,
             offer_id: &config.offer_id,
@@ -620,7 +675,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
     ) -> Result<(AnyResponse, Vec<u8>), Error> {
         let context = self.context(player, app_key, Some(token), self.clock.now_unix());
         let prepared = request.prepare(&context)?;
-        let url = prepared.url(&self.inner.config.base_url, token);
+        let url = prepared.url(&self.backend.config().base_url, token);
         let body = self.send(url, prepared.body, remaining).await?;
         let decoded = request.decode(&body, request.order_key());
         decoded.map(|response| (response, body)).map_err(|error| match error {
@@ -643,8 +698,8 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
         }
         // The URL shows `access_token=***`; the body holds no secret but is not logged anyway.
         tracing::debug!(url = %url, body_len = body.len(), "midas request");
-        let http = self.http_request(url, body, self.inner.config.timeout.min(remaining));
-        let response = self.inner.transport.send(http).await?;
+        let http = self.http_request(url, body, self.backend.config().timeout.min(remaining));
+        let response = self.backend.send(http).await?;
         if !(200..300).contains(&response.status) {
             let message = status_message(&response.body);
             return Err(TransportError::new(TransportErrorKind::Status(response.status), message).into());
@@ -659,7 +714,7 @@ impl<T: Transport, K: TokenSource> Client<T, K> {
             url,
             body,
             timeout,
-            max_response_bytes: self.inner.config.max_response_bytes,
+            max_response_bytes: self.backend.config().max_response_bytes,
         }
     }
 }

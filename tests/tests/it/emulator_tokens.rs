@@ -45,7 +45,7 @@ fn config(emulator: &Emulator) -> Config {
         .unwrap()
 }
 
-fn client<K: TokenSource>(emulator: &Emulator, tokens: K) -> Client<ReqwestTransport, K> {
+fn client<K: TokenSource + 'static>(emulator: &Emulator, tokens: K) -> Client<ReqwestTransport, K> {
     Client::new(config(emulator), tokens).unwrap()
 }
 
