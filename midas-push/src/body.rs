@@ -1,24 +1,30 @@
-//! A body or a decrypted message read into one object model, whatever its format.
+//! The outer body of an encrypted push: its format and its `Encrypt` text, nothing else.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 use crate::error::Malformed;
 use crate::format::Format;
-use crate::xml;
+use crate::{object, xml};
 
-/// A JSON object or an `<xml>` document, read into the fields of its top level.
-#[derive(Clone, Debug)]
-pub(crate) struct Parsed {
-    pub(crate) format: Format,
-    pub(crate) fields: Map<String, Value>,
-}
-
-/// Reads `bytes` as JSON or XML, chosen by its first non-blank byte.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Malformed> {
+/// The format of `bytes` (chosen by its first non-blank byte) and its `Encrypt` field.
+///
+/// A JSON body is checked in full as JSON (as a `Map<String, Value>` would read it) but only
+/// `Encrypt` is kept, borrowed when it has no escape. An XML body is read with the limits of
+/// [`xml::parse`].
+pub(crate) fn encrypt(bytes: &[u8]) -> Result<(Format, Cow<'_, str>), Malformed> {
     let format = Format::sniff(bytes).ok_or(Malformed::Format)?;
-    let fields = match format {
-        Format::Json => serde_json::from_slice::<Map<String, Value>>(bytes).map_err(|_| Malformed::Json)?,
-        Format::Xml => xml::parse(core::str::from_utf8(bytes).map_err(|_| Malformed::Xml)?)?,
+    let encrypt = match format {
+        Format::Json => object::json_encrypt(bytes)?,
+        Format::Xml => {
+            let mut fields = xml::parse(core::str::from_utf8(bytes).map_err(|_| Malformed::Xml)?)?;
+            match fields.remove("Encrypt") {
+                Some(Value::String(encrypt)) => Cow::Owned(encrypt),
+                Some(_) => return Err(Malformed::BadField("Encrypt")),
+                None => return Err(Malformed::MissingField("Encrypt")),
+            }
+        }
     };
-    Ok(Parsed { format, fields })
+    Ok((format, encrypt))
 }

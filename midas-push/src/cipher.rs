@@ -1,13 +1,13 @@
 //! WeChat's message encryption: AES-256-CBC (IV = first 16 key bytes) over
 //! `random(16) ‖ msg_len (u32 BE) ‖ msg ‖ appid`, padded PKCS#7-style to 32-byte blocks.
 
-use aes::Aes256;
 use aes::cipher::array::Array;
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit, KeyIvInit};
+use aes::{Aes256, Aes256Dec};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::DecryptError;
 use crate::secret::EncodingAesKey;
@@ -102,14 +102,44 @@ impl<'a> PushCipher<'a> {
     /// Authenticate the request (`msg_signature`) before calling this: CBC alone does not
     /// detect tampering.
     pub fn decrypt(&self, encrypt: &str) -> Result<Decrypted, OpenError> {
+        DecryptKey::new(self.key).decrypt(encrypt, self.app_id)
+    }
+}
+
+/// The decryption key schedule of an EncodingAESKey and its IV, derived once (an
+/// [`Opener`](crate::Opener) keeps one for all its pushes). Both are secret: they are not
+/// printable and are wiped on drop.
+pub(crate) struct DecryptKey {
+    aes: Aes256Dec,
+    iv: Zeroizing<[u8; 16]>,
+}
+
+impl core::fmt::Debug for DecryptKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DecryptKey { .. }")
+    }
+}
+
+impl DecryptKey {
+    pub(crate) fn new(key: &EncodingAesKey) -> Self {
+        let secret = key.expose_secret();
+        let mut iv = Zeroizing::new([0u8; 16]);
+        // The IV is the first half of the key.
+        iv.copy_from_slice(&secret[..16]);
+        Self { aes: Aes256Dec::new(secret.into()), iv }
+    }
+
+    /// [`PushCipher::decrypt`] with this key, for the app `app_id`.
+    pub(crate) fn decrypt(&self, encrypt: &str, app_id: &str) -> Result<Decrypted, OpenError> {
         let mut buf = Zeroizing::new(STANDARD.decode(encrypt).map_err(|_| DecryptError::Base64)?);
         if buf.is_empty() || buf.len() % 16 != 0 {
             return Err(DecryptError::BlockLength.into());
         }
         let (blocks, _) = Array::slice_as_chunks_mut(&mut buf[..]);
-        let iv = self.iv();
-        let mut cipher = cbc::Decryptor::<Aes256>::new(self.key.expose_secret().into(), (&*iv).into());
+        // The copy of the key schedule is wiped when the decryptor drops.
+        let mut cipher = cbc::Decryptor::<Aes256Dec>::inner_iv_init(self.aes.clone(), (&*self.iv).into());
         cipher.decrypt_blocks(blocks);
+        drop(cipher);
         let plain = strip_padding(&buf)?;
         if plain.len() < HEADER {
             return Err(DecryptError::Length.into());
@@ -122,12 +152,21 @@ impl<'a> PushCipher<'a> {
             .and_then(|len| HEADER.checked_add(len))
             .filter(|end| *end <= plain.len())
             .ok_or(DecryptError::Length)?;
-        let app_id = &plain[end..];
-        if app_id.len() != self.app_id.len() || !bool::from(app_id.ct_eq(self.app_id.as_bytes())) {
+        let trailing = &plain[end..];
+        if trailing.len() != app_id.len() || !bool::from(trailing.ct_eq(app_id.as_bytes())) {
             return Err(OpenError::AppIdMismatch);
         }
-        let message = core::str::from_utf8(&plain[HEADER..end]).map_err(|_| DecryptError::Utf8)?;
-        Ok(Decrypted { random, message: message.to_owned() })
+        // The message becomes the text in place: moved over the header, everything after it
+        // (header leftovers, AppID, padding) wiped before the buffer leaves the wrapper.
+        buf.copy_within(HEADER..end, 0);
+        let len = end - HEADER;
+        buf[len..].zeroize();
+        buf.truncate(len);
+        let message = String::from_utf8(core::mem::take(&mut *buf)).map_err(|err| {
+            err.into_bytes().zeroize();
+            DecryptError::Utf8
+        })?;
+        Ok(Decrypted { random, message })
     }
 }
 

@@ -2,6 +2,9 @@
 //! checked when a configuration is given), the typed event, the family. Shared by the opener
 //! (a push just received) and the inbox's stored events (a push received earlier).
 
+use std::sync::OnceLock;
+
+use midas_core::Env;
 use serde_json::{Map, Value};
 
 use crate::config::PushConfig;
@@ -9,8 +12,10 @@ use crate::error::{Malformed, PushError, SignatureKind};
 use crate::event::{self, Event};
 use crate::fields::{group, required_text, text};
 use crate::format::{Family, Format};
+use crate::object::{Key, Obj, Val};
 use crate::push::Push;
 use crate::sign;
+use crate::xml;
 
 /// What a message was received as: everything of a [`Push`] that its text does not hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,63 +26,109 @@ pub(crate) struct Received {
     pub(crate) nonce: String,
 }
 
-/// Decodes `message` (whose top-level `fields` are read already). With `verify`, a mini-game
-/// payload's `PayEventSig` is checked with the AppKey of its `Env` before any of its fields
-/// is trusted; without, the message was verified when it was received.
+/// What the message text decodes to.
+struct Decoded {
+    family: Family,
+    payload: Option<String>,
+    env: Option<Env>,
+    event: Event,
+    is_mock: bool,
+}
+
+/// Decodes `message`, JSON or XML as its first non-blank byte says. With `verify`, a
+/// mini-game payload's `PayEventSig` is checked with the AppKey of its `Env` before any of its
+/// fields is trusted; without, the message was verified when it was received.
+///
+/// A JSON message is decoded straight from its text; its top-level fields
+/// ([`Push::fields`]) are read only if asked for. An XML message is read into those fields
+/// first, and decoded from them.
 pub(crate) fn decode(
     received: Received,
     message: String,
-    fields: Map<String, Value>,
     verify: Option<&PushConfig>,
 ) -> Result<Push, PushError> {
-    let event_name = match fields.get("Event") {
-        Some(Value::String(name)) => Some(name.clone()),
+    let format = Format::sniff(message.as_bytes()).ok_or(Malformed::Format)?;
+    let (decoded, fields) = match format {
+        Format::Json => (decode_fields(&Obj::from_json(&message)?, verify)?, OnceLock::new()),
+        Format::Xml => {
+            let map = xml::parse(&message)?;
+            (decode_fields(&Obj::from_map(&map), verify)?, OnceLock::from(map))
+        }
+    };
+    Ok(Push {
+        format: received.format,
+        encrypted: received.encrypted,
+        family: decoded.family,
+        message,
+        fields,
+        payload: decoded.payload,
+        env: decoded.env,
+        event: decoded.event,
+        is_mock: decoded.is_mock,
+        timestamp: received.timestamp,
+        nonce: received.nonce,
+    })
+}
+
+/// The top-level fields of a message (XML text fields as strings), as [`Push::fields`] gives
+/// them; empty for a message that does not read (a [`Push`] holds none such).
+pub(crate) fn top_level_fields(message: &str) -> Map<String, Value> {
+    match Format::sniff(message.as_bytes()) {
+        Some(Format::Json) => serde_json::from_str(message).ok(),
+        Some(Format::Xml) => xml::parse(message).ok(),
+        None => None,
+    }
+    .unwrap_or_default()
+}
+
+/// The typed event of `message`, as [`decode`] reads it (without `PayEventSig`): what the
+/// bench times.
+pub(crate) fn typed(message: &str) -> Result<Event, PushError> {
+    let event = match Format::sniff(message.as_bytes()).ok_or(Malformed::Format)? {
+        Format::Json => decode_fields(&Obj::from_json(message)?, None)?.event,
+        Format::Xml => decode_fields(&Obj::from_map(&xml::parse(message)?), None)?.event,
+    };
+    Ok(event)
+}
+
+fn decode_fields(fields: &Obj<'_>, verify: Option<&PushConfig>) -> Result<Decoded, PushError> {
+    let event_name = match fields.get(Key::Event) {
+        Some(Val::String(name)) => Some(&**name),
         Some(_) => return Err(Malformed::BadField("Event").into()),
         None => None,
     };
-    let msg_type = text(&fields, &["MsgType"])?;
-    let mut push = Push {
-        format: received.format,
-        encrypted: received.encrypted,
-        family: Family::Message,
-        message,
-        fields: Map::new(),
-        payload: None,
-        env: None,
-        event: Event::Unknown { event: None, msg_type: None },
-        is_mock: false,
-        timestamp: received.timestamp,
-        nonce: received.nonce,
-    };
-    if let Some(wrapper) = group(&fields, &["MiniGame"])? {
-        let payload = match wrapper.get("Payload") {
-            Some(Value::String(payload)) => payload.clone(),
+    let msg_type = text(fields, &[Key::MsgType])?;
+    if let Some(wrapper) = group(fields, &[Key::MiniGame])? {
+        let payload = match wrapper.get(Key::Payload) {
+            Some(Val::String(payload)) => &**payload,
             Some(_) => return Err(Malformed::BadField("Payload").into()),
             None => return Err(Malformed::MissingField("Payload").into()),
         };
-        let sig = required_text(wrapper, &["PayEventSig"])?;
-        let payload_fields: Map<String, Value> =
-            serde_json::from_str(&payload).map_err(|_| Malformed::Json)?;
+        let sig = required_text(wrapper, &[Key::PayEventSig])?;
+        let payload_fields = Obj::from_json(payload)?;
         let env = event::env(&payload_fields)?.ok_or(Malformed::MissingField("Env"))?;
         if let Some(config) = verify {
             let key = config.app_key(env).ok_or(PushError::MissingAppKey(env))?;
-            let expected = sign::pay_event_sig_digest(key, event_name.as_deref().unwrap_or(""), &payload);
+            let expected = sign::pay_event_sig_digest(key, event_name.unwrap_or(""), payload);
             if !sign::hex_matches(&sig, &expected) {
                 return Err(PushError::BadSignature(SignatureKind::PayEventSig));
             }
         }
-        push.is_mock = event::is_mock(wrapper)?;
-        push.event = event::decode(event_name.as_deref(), msg_type, &payload_fields)?;
-        push.family = Family::MiniGame;
-        push.env = Some(env);
-        push.payload = Some(payload);
+        Ok(Decoded {
+            is_mock: event::is_mock(wrapper)?,
+            event: event::decode(event_name, msg_type, &payload_fields)?,
+            family: Family::MiniGame,
+            env: Some(env),
+            payload: Some(payload.to_owned()),
+        })
     } else {
-        push.event = event::decode(event_name.as_deref(), msg_type, &fields)?;
-        push.env = event::env(&fields)?;
-        if event_name.as_deref().is_some_and(|name| name.starts_with("xpay_")) {
-            push.family = Family::Xpay;
-        }
+        let event = event::decode(event_name, msg_type, fields)?;
+        let env = event::env(fields)?;
+        let family = if event_name.is_some_and(|name| name.starts_with("xpay_")) {
+            Family::Xpay
+        } else {
+            Family::Message
+        };
+        Ok(Decoded { family, payload: None, env, event, is_mock: false })
     }
-    push.fields = fields;
-    Ok(push)
 }

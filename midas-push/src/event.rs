@@ -6,10 +6,10 @@
 //! on them. The exact message is always at hand through [`Push::message`](crate::Push::message).
 
 use midas_core::Env;
-use serde_json::{Map, Value};
 
 use crate::error::Malformed;
 use crate::fields::{flag, group, number, required_group, required_text, signed, text};
+use crate::object::{Key, Obj};
 
 /// `WeChatPayInfo`: the WeChat Pay side of a paid order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -296,8 +296,8 @@ impl Event {
 }
 
 /// Reads `Env`: 0 production, 1 sandbox.
-pub(crate) fn env(fields: &Map<String, Value>) -> Result<Option<Env>, Malformed> {
-    match number(fields, &["Env", "env"])? {
+pub(crate) fn env(fields: &Obj<'_>) -> Result<Option<Env>, Malformed> {
+    match number(fields, &[Key::Env, Key::EnvLower])? {
         None => Ok(None),
         Some(0) => Ok(Some(Env::Production)),
         Some(1) => Ok(Some(Env::Sandbox)),
@@ -305,92 +305,92 @@ pub(crate) fn env(fields: &Map<String, Value>) -> Result<Option<Env>, Malformed>
     }
 }
 
-fn wechat_pay_info(fields: &Map<String, Value>) -> Result<Option<WeChatPayInfo>, Malformed> {
-    let Some(info) = group(fields, &["WeChatPayInfo", "WechatPayInfo"])? else { return Ok(None) };
+fn wechat_pay_info(fields: &Obj<'_>) -> Result<Option<WeChatPayInfo>, Malformed> {
+    let Some(info) = group(fields, &[Key::WeChatPayInfo, Key::WechatPayInfo])? else { return Ok(None) };
     Ok(Some(WeChatPayInfo {
-        mch_order_no: text(info, &["MchOrderNo"])?,
-        transaction_id: text(info, &["TransactionId"])?,
-        paid_time: number(info, &["PaidTime"])?,
+        mch_order_no: text(info, &[Key::MchOrderNo])?,
+        transaction_id: text(info, &[Key::TransactionId])?,
+        paid_time: number(info, &[Key::PaidTime])?,
     }))
 }
 
-fn goods_delivery(fields: &Map<String, Value>) -> Result<GoodsDelivery, Malformed> {
-    let goods = required_group(fields, &["GoodsInfo"])?;
+fn goods_delivery(fields: &Obj<'_>) -> Result<GoodsDelivery, Malformed> {
+    let goods = required_group(fields, &[Key::GoodsInfo])?;
     Ok(GoodsDelivery {
-        open_id: required_text(fields, &["OpenId", "OpenID", "openid"])?,
-        out_trade_no: required_text(fields, &["OutTradeNo"])?,
+        open_id: required_text(fields, &[Key::OpenId, Key::OpenIdUpper, Key::OpenIdLower])?,
+        out_trade_no: required_text(fields, &[Key::OutTradeNo])?,
         env: env(fields)?,
         wechat_pay_info: wechat_pay_info(fields)?,
         goods_info: GoodsInfo {
-            product_id: text(goods, &["ProductId"])?,
-            quantity: number(goods, &["Quantity", "BuyQuantity"])?,
-            zone_id: text(goods, &["ZoneId"])?,
-            orig_price: number(goods, &["OrigPrice"])?,
-            actual_price: number(goods, &["ActualPrice", "TotalPrice"])?,
-            attach: text(goods, &["Attach"])?,
-            order_source: number(goods, &["OrderSource"])?,
+            product_id: text(goods, &[Key::ProductId])?,
+            quantity: number(goods, &[Key::Quantity, Key::BuyQuantity])?,
+            zone_id: text(goods, &[Key::ZoneId])?,
+            orig_price: number(goods, &[Key::OrigPrice])?,
+            actual_price: number(goods, &[Key::ActualPrice, Key::TotalPrice])?,
+            attach: text(goods, &[Key::Attach])?,
+            order_source: number(goods, &[Key::OrderSource])?,
         },
     })
 }
 
-fn coin_delivery(fields: &Map<String, Value>) -> Result<CoinDelivery, Malformed> {
-    let coin = required_group(fields, &["CoinInfo"])?;
+fn coin_delivery(fields: &Obj<'_>) -> Result<CoinDelivery, Malformed> {
+    let coin = required_group(fields, &[Key::CoinInfo])?;
     Ok(CoinDelivery {
-        open_id: required_text(fields, &["OpenId", "OpenID", "openid"])?,
-        out_trade_no: required_text(fields, &["OutTradeNo"])?,
+        open_id: required_text(fields, &[Key::OpenId, Key::OpenIdUpper, Key::OpenIdLower])?,
+        out_trade_no: required_text(fields, &[Key::OutTradeNo])?,
         env: env(fields)?,
         wechat_pay_info: wechat_pay_info(fields)?,
         coin_info: CoinInfo {
-            zone_id: text(coin, &["ZoneId"])?,
-            quantity: number(coin, &["Quantity", "BuyQuantity"])?,
-            orig_price: number(coin, &["OrigPrice"])?,
-            actual_price: number(coin, &["ActualPrice", "TotalPrice"])?,
-            attach: text(coin, &["Attach"])?,
+            zone_id: text(coin, &[Key::ZoneId])?,
+            quantity: number(coin, &[Key::Quantity, Key::BuyQuantity])?,
+            orig_price: number(coin, &[Key::OrigPrice])?,
+            actual_price: number(coin, &[Key::ActualPrice, Key::TotalPrice])?,
+            attach: text(coin, &[Key::Attach])?,
         },
     })
 }
 
-fn xpay_refund(fields: &Map<String, Value>) -> Result<XpayRefund, Malformed> {
+fn xpay_refund(fields: &Obj<'_>) -> Result<XpayRefund, Malformed> {
     Ok(XpayRefund {
-        mch_refund_id: required_text(fields, &["MchRefundId"])?,
-        open_id: text(fields, &["OpenId", "OpenID", "openid"])?,
-        wx_refund_id: text(fields, &["WxRefundId"])?,
-        mch_order_id: text(fields, &["MchOrderId"])?,
-        wx_order_id: text(fields, &["WxOrderId"])?,
-        wxpay_refund_transaction_id: text(fields, &["WxpayRefundTransactionId"])?,
-        refund_fee: number(fields, &["RefundFee"])?,
-        ret_code: signed(fields, &["RetCode"])?,
-        ret_msg: text(fields, &["RetMsg"])?,
-        refund_start_timestamp: number(fields, &["RefundStartTimestamp"])?,
-        refund_succ_timestamp: number(fields, &["RefundSuccTimestamp"])?,
-        retry_times: number(fields, &["RetryTimes"])?,
+        mch_refund_id: required_text(fields, &[Key::MchRefundId])?,
+        open_id: text(fields, &[Key::OpenId, Key::OpenIdUpper, Key::OpenIdLower])?,
+        wx_refund_id: text(fields, &[Key::WxRefundId])?,
+        mch_order_id: text(fields, &[Key::MchOrderId])?,
+        wx_order_id: text(fields, &[Key::WxOrderId])?,
+        wxpay_refund_transaction_id: text(fields, &[Key::WxpayRefundTransactionId])?,
+        refund_fee: number(fields, &[Key::RefundFee])?,
+        ret_code: signed(fields, &[Key::RetCode])?,
+        ret_msg: text(fields, &[Key::RetMsg])?,
+        refund_start_timestamp: number(fields, &[Key::RefundStartTimestamp])?,
+        refund_succ_timestamp: number(fields, &[Key::RefundSuccTimestamp])?,
+        retry_times: number(fields, &[Key::RetryTimes])?,
     })
 }
 
-fn ios_refund_query(fields: &Map<String, Value>) -> Result<IosRefundQuery, Malformed> {
+fn ios_refund_query(fields: &Obj<'_>) -> Result<IosRefundQuery, Malformed> {
     Ok(IosRefundQuery {
-        pay_order_id: required_text(fields, &["pay_order_id", "PayOrderId"])?,
-        refund_time: number(fields, &["refund_time"])?,
-        order_time: number(fields, &["order_time"])?,
-        channel_bill: text(fields, &["channel_bill"])?,
-        bundleid: text(fields, &["bundleid"])?,
-        service_type: text(fields, &["service_type"])?,
-        product_id: text(fields, &["product_id"])?,
-        p_count: number(fields, &["p_count"])?,
-        refund_request_reason: text(fields, &["refund_request_reason"])?,
-        provide_status: text(fields, &["provide_status"])?,
-        consumption_status: text(fields, &["consumption_status"])?,
+        pay_order_id: required_text(fields, &[Key::PayOrderIdSnake, Key::PayOrderId])?,
+        refund_time: number(fields, &[Key::RefundTime])?,
+        order_time: number(fields, &[Key::OrderTime])?,
+        channel_bill: text(fields, &[Key::ChannelBill])?,
+        bundleid: text(fields, &[Key::Bundleid])?,
+        service_type: text(fields, &[Key::ServiceType])?,
+        product_id: text(fields, &[Key::ProductIdSnake])?,
+        p_count: number(fields, &[Key::PCount])?,
+        refund_request_reason: text(fields, &[Key::RefundRequestReason])?,
+        provide_status: text(fields, &[Key::ProvideStatus])?,
+        consumption_status: text(fields, &[Key::ConsumptionStatus])?,
     })
 }
 
-fn mini_game_refund(fields: &Map<String, Value>) -> Result<MiniGameRefund, Malformed> {
+fn mini_game_refund(fields: &Obj<'_>) -> Result<MiniGameRefund, Malformed> {
     Ok(MiniGameRefund {
-        refund_id: required_text(fields, &["RefundId"])?,
-        open_id: text(fields, &["OpenId", "OpenID", "openid"])?,
-        refund_amount: number(fields, &["RefundAmount"])?,
-        refund_source: number(fields, &["RefundSource"])?.map(RefundSource::from_code),
+        refund_id: required_text(fields, &[Key::RefundId])?,
+        open_id: text(fields, &[Key::OpenId, Key::OpenIdUpper, Key::OpenIdLower])?,
+        refund_amount: number(fields, &[Key::RefundAmount])?,
+        refund_source: number(fields, &[Key::RefundSource])?.map(RefundSource::from_code),
         env: env(fields)?,
-        out_trade_no: text(fields, &["OutTradeNo"])?,
+        out_trade_no: text(fields, &[Key::OutTradeNo])?,
         wechat_pay_info: wechat_pay_info(fields)?,
     })
 }
@@ -400,20 +400,20 @@ fn mini_game_refund(fields: &Map<String, Value>) -> Result<MiniGameRefund, Malfo
 pub(crate) fn decode(
     name: Option<&str>,
     msg_type: Option<String>,
-    fields: &Map<String, Value>,
+    fields: &Obj<'_>,
 ) -> Result<Event, Malformed> {
     Ok(match name {
         Some("xpay_goods_deliver_notify") => Event::XpayGoodsDeliver(goods_delivery(fields)?),
         Some("xpay_coin_pay_notify") => Event::XpayCoinPay(coin_delivery(fields)?),
         Some("xpay_refund_notify") => Event::XpayRefund(xpay_refund(fields)?),
         Some("xpay_complaint_notify") => Event::XpayComplaint(Complaint {
-            complaint_id: required_text(fields, &["ComplaintId"])?,
-            open_id: text(fields, &["OpenId", "OpenID", "openid"])?,
+            complaint_id: required_text(fields, &[Key::ComplaintId])?,
+            open_id: text(fields, &[Key::OpenId, Key::OpenIdUpper, Key::OpenIdLower])?,
         }),
         Some(name @ ("xpay_subscribe_signing_result_notify" | "xpay_subscribe_pay_fail_notify")) => {
             let subscription = Subscription {
-                open_id: text(fields, &["OpenId", "OpenID", "openid"])?,
-                out_trade_no: text(fields, &["OutTradeNo"])?,
+                open_id: text(fields, &[Key::OpenId, Key::OpenIdUpper, Key::OpenIdLower])?,
+                out_trade_no: text(fields, &[Key::OutTradeNo])?,
             };
             if name == "xpay_subscribe_pay_fail_notify" {
                 Event::XpaySubscribePayFail(subscription)
@@ -440,6 +440,6 @@ pub(crate) fn decode(
 }
 
 /// Reads `IsMock` of a mini-game wrapper.
-pub(crate) fn is_mock(wrapper: &Map<String, Value>) -> Result<bool, Malformed> {
-    Ok(flag(wrapper, &["IsMock"])?.unwrap_or(false))
+pub(crate) fn is_mock(wrapper: &Obj<'_>) -> Result<bool, Malformed> {
+    Ok(flag(wrapper, &[Key::IsMock])?.unwrap_or(false))
 }

@@ -58,9 +58,12 @@ mod event;
 mod fields;
 mod format;
 mod handler;
+#[doc(hidden)]
+pub mod __bench;
 mod inbox;
 mod key;
 mod metrics;
+mod object;
 mod open;
 mod push;
 mod query;
@@ -100,3 +103,4 @@ pub use seal::{Seal, SealedPush};
 pub use secret::{EncodingAesKey, Token};
 pub use stored::{Stored, StoredEvent, StoredEventError};
 pub use worker::{Processed, Worker};
+

@@ -14,18 +14,16 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
-
-use crate::body::{self, Parsed};
-use crate::cipher::{OpenError, PushCipher};
+use crate::body;
+use crate::cipher::{DecryptKey, OpenError};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{PushConfig, UnknownEvents};
 use crate::decode::{self, Received};
 use crate::error::{Malformed, PushError, SignatureKind};
-use crate::fields::text;
+use crate::event::Event;
 use crate::format::{Format, Mode};
 use crate::push::Push;
-use crate::query::PushQuery;
+use crate::query::{PushQuery, QueryParts};
 use crate::replay::ReplayGuard;
 use crate::sign;
 
@@ -46,6 +44,9 @@ use crate::sign;
 /// ```
 pub struct Opener {
     config: Arc<PushConfig>,
+    /// The key schedule of the EncodingAESKey, derived once (none in plaintext mode without
+    /// a key).
+    key: Option<DecryptKey>,
     clock: Arc<dyn Clock>,
     replay: Option<ReplayGuard>,
 }
@@ -60,7 +61,8 @@ impl Opener {
     /// An opener of `config`, on the system clock.
     pub fn new(config: PushConfig) -> Self {
         let replay = config.replay_capacity().map(ReplayGuard::new);
-        Self { config: Arc::new(config), clock: Arc::new(SystemClock), replay }
+        let key = config.encoding_aes_key().map(DecryptKey::new);
+        Self { config: Arc::new(config), key, clock: Arc::new(SystemClock), replay }
     }
 
     /// Uses `clock` instead of the system clock.
@@ -88,7 +90,7 @@ impl Opener {
     /// Checks the activation GET and returns its `echostr`, to be answered verbatim as
     /// `text/plain`. Only `signature` is checked (the GET has no body).
     pub fn echo(&self, query: &PushQuery) -> Result<String, PushError> {
-        let (timestamp, nonce) = timestamp_nonce(query)?;
+        let (timestamp, nonce) = timestamp_nonce(query.timestamp(), query.nonce())?;
         let signature = query.signature().ok_or(PushError::MissingParameter("signature"))?;
         let echostr = query.echostr().ok_or(PushError::MissingParameter("echostr"))?;
         let expected = sign::signature_digest(self.config.token(), timestamp, nonce);
@@ -103,16 +105,20 @@ impl Opener {
         if body.len() > self.config.max_body() {
             return Err(PushError::BodyTooLarge { limit: self.config.max_body() });
         }
-        self.open(&PushQuery::parse(query)?, body)
+        self.open_parts(&QueryParts::parse(query)?, body)
     }
 
     /// Verifies, decrypts and decodes a POSTed push.
     pub fn open(&self, query: &PushQuery, body: &[u8]) -> Result<Push, PushError> {
+        self.open_parts(&QueryParts::of(query), body)
+    }
+
+    fn open_parts(&self, query: &QueryParts<'_>, body: &[u8]) -> Result<Push, PushError> {
         let config = &*self.config;
         if body.len() > config.max_body() {
             return Err(PushError::BodyTooLarge { limit: config.max_body() });
         }
-        let (timestamp_text, nonce) = timestamp_nonce(query)?;
+        let (timestamp_text, nonce) = timestamp_nonce(query.timestamp(), query.nonce())?;
         let timestamp: i64 = timestamp_text.parse().map_err(|_| PushError::BadParameter("timestamp"))?;
         let encrypted = query.is_encrypted();
         match (config.mode(), encrypted) {
@@ -138,13 +144,8 @@ impl Opener {
                 return Err(PushError::BadParameter("encrypt_type"));
             }
             let msg_signature = query.msg_signature().ok_or(PushError::MissingParameter("msg_signature"))?;
-            let outer = body::parse(body)?;
-            let encrypt = match outer.fields.get("Encrypt") {
-                Some(Value::String(encrypt)) => encrypt.as_str(),
-                Some(_) => return Err(Malformed::BadField("Encrypt").into()),
-                None => return Err(Malformed::MissingField("Encrypt").into()),
-            };
-            let expected = sign::msg_signature_digest(token, timestamp_text, nonce, encrypt);
+            let (format, encrypt) = body::encrypt(body)?;
+            let expected = sign::msg_signature_digest(token, timestamp_text, nonce, &encrypt);
             if !sign::hex_matches(msg_signature, &expected) {
                 return Err(PushError::BadSignature(SignatureKind::MsgSignature));
             }
@@ -153,15 +154,15 @@ impl Opener {
             }
             self.check_fresh(timestamp)?;
             // The mode check above guarantees a key in compatible and safe mode.
-            let key = config
-                .encoding_aes_key()
+            let key = self
+                .key
+                .as_ref()
                 .ok_or(PushError::ModeMismatch { configured: Mode::Plaintext, got: Mode::Safe })?;
-            let decrypted =
-                PushCipher::new(key, config.app_id()).decrypt(encrypt).map_err(|err| match err {
-                    OpenError::Decrypt(err) => PushError::Decrypt(err),
-                    OpenError::AppIdMismatch => PushError::AppIdMismatch,
-                })?;
-            (outer.format, decrypted.message)
+            let decrypted = key.decrypt(&encrypt, config.app_id()).map_err(|err| match err {
+                OpenError::Decrypt(err) => PushError::Decrypt(err),
+                OpenError::AppIdMismatch => PushError::AppIdMismatch,
+            })?;
+            (format, decrypted.message)
         } else {
             check_signature()?;
             self.check_fresh(timestamp)?;
@@ -169,8 +170,7 @@ impl Opener {
             let format = Format::sniff(body).ok_or(Malformed::Format)?;
             (format, message.to_owned())
         };
-        let Parsed { fields, .. } = body::parse(message.as_bytes())?;
-        let push = self.decode(format, encrypted, message, fields, timestamp, nonce)?;
+        let push = self.decode(format, encrypted, message, timestamp, nonce)?;
         if let Some(replay) = &self.replay {
             let oldest =
                 config.freshness().map(|window| self.clock.now().saturating_sub(window_secs(window)));
@@ -201,19 +201,17 @@ impl Opener {
         format: Format,
         encrypted: bool,
         message: String,
-        fields: Map<String, Value>,
         timestamp: i64,
         nonce: &str,
     ) -> Result<Push, PushError> {
         let received = Received { format, encrypted, timestamp, nonce: nonce.to_owned() };
-        let push = decode::decode(received, message, fields, Some(&self.config))?;
-        if push.event().is_unknown() && self.config.unknown_events() == UnknownEvents::Refuse {
-            let name = push
-                .event()
-                .name()
-                .map(str::to_owned)
-                .or_else(|| text(push.fields(), &["MsgType"]).ok().flatten());
-            return Err(PushError::UnknownEvent(name.unwrap_or_default()));
+        let push = decode::decode(received, message, Some(&self.config))?;
+        if let Event::Unknown { event, msg_type } = push.event() {
+            if self.config.unknown_events() == UnknownEvents::Refuse {
+                // `msg_type` is the message's top-level `MsgType`.
+                let name = event.as_deref().or(msg_type.as_deref());
+                return Err(PushError::UnknownEvent(name.unwrap_or_default().to_owned()));
+            }
         }
         Ok(push)
     }
@@ -222,9 +220,12 @@ impl Opener {
 /// The longest `nonce` accepted, in bytes.
 const MAX_NONCE: usize = 64;
 
-fn timestamp_nonce(query: &PushQuery) -> Result<(&str, &str), PushError> {
-    let timestamp = query.timestamp().ok_or(PushError::MissingParameter("timestamp"))?;
-    let nonce = query.nonce().ok_or(PushError::MissingParameter("nonce"))?;
+fn timestamp_nonce<'q>(
+    timestamp: Option<&'q str>,
+    nonce: Option<&'q str>,
+) -> Result<(&'q str, &'q str), PushError> {
+    let timestamp = timestamp.ok_or(PushError::MissingParameter("timestamp"))?;
+    let nonce = nonce.ok_or(PushError::MissingParameter("nonce"))?;
     // WeChat's nonces are about ten digits; a long one would only grow the replay memory.
     if nonce.len() > MAX_NONCE {
         return Err(PushError::BadParameter("nonce"));

@@ -1,5 +1,7 @@
 //! An opened push: verified, decrypted, decoded, with its raw message kept.
 
+use std::sync::OnceLock;
+
 use midas_core::Env;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -17,7 +19,8 @@ pub struct Push {
     pub(crate) encrypted: bool,
     pub(crate) family: Family,
     pub(crate) message: String,
-    pub(crate) fields: Map<String, Value>,
+    /// Read from `message` on the first call of [`Push::fields`] (set already for XML).
+    pub(crate) fields: OnceLock<Map<String, Value>>,
     pub(crate) payload: Option<String>,
     pub(crate) env: Option<Env>,
     pub(crate) event: Event,
@@ -49,8 +52,11 @@ impl Push {
     }
 
     /// The top-level fields of the message (XML text fields appear as strings).
+    ///
+    /// The typed event is decoded without them: they are read from the message on the first
+    /// call.
     pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
+        self.fields.get_or_init(|| crate::decode::top_level_fields(&self.message))
     }
 
     /// The exact `MiniGame.Payload` text of a mini-game event, whose `PayEventSig` verified.
@@ -106,7 +112,7 @@ impl Push {
                 self.other_key(s.out_trade_no.as_deref())
             }
             Event::Unknown { .. } => {
-                let msg_id = match self.fields.get("MsgId") {
+                let msg_id = match self.fields().get("MsgId") {
                     Some(Value::String(id)) => Some(id.clone()),
                     Some(Value::Number(id)) => Some(id.to_string()),
                     _ => None,

@@ -4,7 +4,6 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::body;
 use crate::decode::{self, Received};
 use crate::error::PushError;
 use crate::format::{Family, Format};
@@ -157,8 +156,7 @@ impl StoredEvent {
     /// The push again, as the handler saw it when it came: the message decoded into its
     /// typed event (its `PayEventSig` was verified when it came, and is not checked again).
     pub fn to_push(&self) -> Result<Push, PushError> {
-        let fields = body::parse(self.message.as_bytes())?.fields;
-        decode::decode(self.received.clone(), self.message.clone(), fields, None)
+        decode::decode(self.received.clone(), self.message.clone(), None)
     }
 }
 

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "axum")]
 mod axum_router;
+mod drift;
 mod events;
 mod exactly_once;
 mod persist_then_ack;
