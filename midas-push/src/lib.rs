@@ -46,6 +46,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[doc(hidden)]
+pub mod __bench;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod body;
@@ -58,8 +60,6 @@ mod event;
 mod fields;
 mod format;
 mod handler;
-#[doc(hidden)]
-pub mod __bench;
 mod inbox;
 mod key;
 mod metrics;
@@ -103,4 +103,3 @@ pub use seal::{Seal, SealedPush};
 pub use secret::{EncodingAesKey, Token};
 pub use stored::{Stored, StoredEvent, StoredEventError};
 pub use worker::{Processed, Worker};
-
