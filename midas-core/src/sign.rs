@@ -423,7 +423,7 @@ mod tests {
         mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
-    /// `prepare` signs `mp_sig` from the pairs `sig` left in its buffer, with `access_token`
+    /// `mp_sig` is signed from the pairs `sig` left in its buffer, with `access_token`
     /// and `sig` put where they sort: first (nothing sorts before `access_token`), after a
     /// field, and, when a long value overran the buffer, by writing the pairs again. Each
     /// must equal the HMAC of the whole documented string.
@@ -439,10 +439,14 @@ mod tests {
         context.access_token = Some(&token);
         for aaa in [None, Some("x".to_owned()), Some("y".repeat(2 * MAC_BUFFER))] {
             let request = Edges { aaa: aaa.clone(), zzz: 42 };
-            let prepared = crate::prepare(&request, &context).expect("valid");
-            let shown = masked_signed(&request, &context, Edges::PATH, Some(&prepared.app_signature));
+            // As `prepare` does: `sig`, then `mp_sig` from the same buffer.
+            let mut buffer = [0; MAC_BUFFER];
+            let sig = sig_measured(&request, &context, Edges::PATH, &app_key, &mut buffer);
+            let mp_sig =
+                mp_sig_after(&request, &context, Edges::PATH, &token, &sig, &session_key, &mut buffer);
+            let shown = masked_signed(&request, &context, Edges::PATH, Some(&sig.hex));
             let sig_text = shown.sig.replace("secret=***", "secret=app-key-1");
-            assert_eq!(prepared.app_signature.as_str(), hmac_hex("app-key-1", &sig_text), "{aaa:?}");
+            assert_eq!(sig.hex.as_str(), hmac_hex("app-key-1", &sig_text), "{aaa:?}");
             let mp_text = shown
                 .mp_sig
                 .expect("mp_sig rendered")
@@ -450,7 +454,6 @@ mod tests {
                 .replace("session_key=***", &format!("session_key={SESSION}"));
             let first = if aaa.is_some() { "aaa=" } else { "access_token=" };
             assert!(mp_text.starts_with(first), "{mp_text}");
-            let mp_sig = prepared.player_signature.expect("mp_sig made");
             assert_eq!(mp_sig.as_str(), hmac_hex(SESSION, &mp_text), "{aaa:?}");
         }
     }

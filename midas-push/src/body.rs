@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::Malformed;
 use crate::format::Format;
@@ -27,4 +27,15 @@ pub(crate) fn encrypt(bytes: &[u8]) -> Result<(Format, Cow<'_, str>), Malformed>
         }
     };
     Ok((format, encrypt))
+}
+
+/// The top-level fields of a message (XML text fields as strings), as `Push::fields` gives
+/// them; empty for a message that does not read (a `Push` holds none such).
+pub(crate) fn top_level_fields(message: &str) -> Map<String, Value> {
+    match Format::sniff(message.as_bytes()) {
+        Some(Format::Json) => serde_json::from_str(message).ok(),
+        Some(Format::Xml) => xml::parse(message).ok(),
+        None => None,
+    }
+    .unwrap_or_default()
 }

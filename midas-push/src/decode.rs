@@ -5,7 +5,6 @@
 use std::sync::OnceLock;
 
 use midas_core::Env;
-use serde_json::{Map, Value};
 
 use crate::config::PushConfig;
 use crate::error::{Malformed, PushError, SignatureKind};
@@ -68,17 +67,6 @@ pub(crate) fn decode(
         timestamp: received.timestamp,
         nonce: received.nonce,
     })
-}
-
-/// The top-level fields of a message (XML text fields as strings), as [`Push::fields`] gives
-/// them; empty for a message that does not read (a [`Push`] holds none such).
-pub(crate) fn top_level_fields(message: &str) -> Map<String, Value> {
-    match Format::sniff(message.as_bytes()) {
-        Some(Format::Json) => serde_json::from_str(message).ok(),
-        Some(Format::Xml) => xml::parse(message).ok(),
-        None => None,
-    }
-    .unwrap_or_default()
 }
 
 /// The typed event of `message`, as [`decode`] reads it (without `PayEventSig`): what the

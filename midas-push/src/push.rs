@@ -56,7 +56,7 @@ impl Push {
     /// The typed event is decoded without them: they are read from the message on the first
     /// call.
     pub fn fields(&self) -> &Map<String, Value> {
-        self.fields.get_or_init(|| crate::decode::top_level_fields(&self.message))
+        self.fields.get_or_init(|| crate::body::top_level_fields(&self.message))
     }
 
     /// The exact `MiniGame.Payload` text of a mini-game event, whose `PayEventSig` verified.
