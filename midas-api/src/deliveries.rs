@@ -182,7 +182,15 @@ impl Deliveries {
             self.journal.abandon_delivery(env, out_trade_no).await?;
             return Err(DeliveryError::Mismatch { out_trade_no: out_trade_no.to_owned(), what });
         }
-        grant_and_record(&self.journal, *entry, DeliveredBy::Push, pushed.wx_order_id.as_deref(), grant).await
+        grant_and_record(
+            &self.journal,
+            *entry,
+            DeliveredBy::Push,
+            pushed.wx_order_id.as_deref(),
+            false,
+            grant,
+        )
+        .await
     }
 }
 
@@ -193,6 +201,7 @@ pub(crate) async fn grant_and_record<F, Fut, E>(
     entry: PurchaseEntry,
     by: DeliveredBy,
     wx_order_id: Option<&str>,
+    notify: bool,
     grant: F,
 ) -> Result<Delivery, DeliveryError>
 where
@@ -205,7 +214,11 @@ where
         journal.abandon_delivery(&env, &out_trade_no).await?;
         return Err(DeliveryError::Grant { out_trade_no, reason: error.to_string() });
     }
-    journal.finish_delivery(&env, &out_trade_no, by.as_str(), wx_order_id).await?;
+    if notify {
+        journal.finish_delivery_to_notify(&env, &out_trade_no, by.as_str(), wx_order_id).await?;
+    } else {
+        journal.finish_delivery(&env, &out_trade_no, by.as_str(), wx_order_id).await?;
+    }
     match journal.purchase(&env, &out_trade_no).await? {
         Some(entry) => Ok(Delivery::Granted(Box::new(entry))),
         None => Err(DeliveryError::UnknownPurchase { out_trade_no }),

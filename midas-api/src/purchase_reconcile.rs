@@ -29,9 +29,13 @@ pub struct PurchaseReport {
     pub examined: u64,
     /// Paid, granted now and marked delivered.
     pub delivered: u64,
-    /// Of those, how many WeChat did not take `notify_provide_goods` for (the goods are
-    /// granted and recorded; the order stays "paid" at WeChat until notified by hand).
+    /// `notify_provide_goods` calls that did not go through, of this run's deliveries and of
+    /// earlier ones (the goods are granted and recorded; the journal keeps the notify pending
+    /// and the next run sends it again).
     pub notify_failed: u64,
+    /// Deliveries of earlier runs whose pending `notify_provide_goods` went through now (or
+    /// that WeChat no longer shows awaiting delivery).
+    pub renotified: u64,
     /// Refunded or closed before delivery: closed, nothing granted.
     pub closed: u64,
     /// Not paid (yet): left awaiting.
@@ -44,8 +48,10 @@ pub struct PurchaseReport {
 /// in the journal and unchanged for the grace period (default one minute) is looked up with
 /// `query_order`; if WeChat shows it paid (or delivered), the grant runs — once, under the
 /// same claim a push takes, so a late push grants nothing — the purchase is recorded
-/// delivered, and `notify_provide_goods` tells WeChat. Refunded and closed orders are closed
-/// without a grant; unpaid ones stay.
+/// delivered, and `notify_provide_goods` tells WeChat. The notify is recorded pending with
+/// the delivery and cleared once it goes through, so one that fails (or a crash before it) is
+/// sent again by the next run, for as long as WeChat shows the order paid and undelivered.
+/// Refunded and closed orders are closed without a grant; unpaid ones stay.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -120,9 +126,11 @@ impl<T: Transport, K: TokenSource> PurchaseReconciler<T, K> {
         self
     }
 
-    /// One pass over every due purchase, a batch at a time.
+    /// One pass over every due purchase, a batch at a time: first the notifies earlier runs
+    /// left pending, then the purchases awaiting delivery.
     pub async fn run_once(&self) -> Result<PurchaseReport, JournalError> {
         let mut report = PurchaseReport::default();
+        self.notify_pending(&mut report).await?;
         let mut seen = std::collections::HashSet::new();
         loop {
             let due = self.journal.lease_awaiting(self.grace, self.batch).await?;
@@ -144,6 +152,50 @@ impl<T: Transport, K: TokenSource> PurchaseReconciler<T, K> {
             }
         }
         Ok(report)
+    }
+
+    /// Sends the `notify_provide_goods` of earlier deliveries again; each purchase once per run.
+    async fn notify_pending(&self, report: &mut PurchaseReport) -> Result<(), JournalError> {
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let due = self.journal.lease_to_notify(self.batch).await?;
+            let mut fresh = Vec::with_capacity(due.len());
+            for entry in due {
+                if seen.insert((entry.intent.env.clone(), entry.intent.out_trade_no.clone())) {
+                    fresh.push(entry);
+                } else {
+                    self.journal.abandon_delivery(&entry.intent.env, &entry.intent.out_trade_no).await?;
+                }
+            }
+            if fresh.is_empty() {
+                return Ok(());
+            }
+            for entry in fresh {
+                let (env, out_trade_no) = (entry.intent.env.as_str(), entry.intent.out_trade_no.as_str());
+                let player =
+                    Player::new(entry.intent.openid.clone()).with_zone_id(entry.intent.zone_id.clone());
+                if self.notify(&player, out_trade_no).await {
+                    self.journal.notified(env, out_trade_no).await?;
+                    report.renotified += 1;
+                } else {
+                    report.notify_failed += 1;
+                    self.journal.abandon_delivery(env, out_trade_no).await?;
+                }
+            }
+        }
+    }
+
+    /// Tells WeChat the goods of `out_trade_no` were delivered; `true` when it took it, or when
+    /// `query_order` shows the order no longer awaiting delivery (delivered, or refunded since:
+    /// nothing left to tell).
+    async fn notify(&self, player: &Player, out_trade_no: &str) -> bool {
+        let notify = NotifyProvideGoods::by_order_id(out_trade_no);
+        let Err(error) = self.client.call(player, &notify).await else { return true };
+        tracing::warn!(out_trade_no, %error, "notify_provide_goods failed after a grant");
+        match self.client.call(player, &QueryOrder::by_order_id(out_trade_no)).await {
+            Ok(found) => !found.order.status.awaits_delivery(),
+            Err(_) => false,
+        }
     }
 
     /// Looks one leased purchase up and acts on what WeChat says.
@@ -172,18 +224,24 @@ impl<T: Transport, K: TokenSource> PurchaseReconciler<T, K> {
                     return self.journal.abandon_delivery(&env, &out_trade_no).await;
                 };
                 let wx_order_id = order.wx_order_id.as_deref();
-                let granted =
-                    grant_and_record(&self.journal, entry, DeliveredBy::Reconciler, wx_order_id, |entry| {
-                        grant(entry)
-                    })
-                    .await;
+                let to_notify = status.awaits_delivery();
+                let granted = grant_and_record(
+                    &self.journal,
+                    entry,
+                    DeliveredBy::Reconciler,
+                    wx_order_id,
+                    to_notify,
+                    |entry| grant(entry),
+                )
+                .await;
                 match granted {
                     Ok(Delivery::Granted(_)) => {
                         report.delivered += 1;
-                        if status.awaits_delivery() {
-                            let notify = NotifyProvideGoods::by_order_id(out_trade_no.as_str());
-                            if let Err(error) = self.client.call(&player, &notify).await {
-                                tracing::warn!(out_trade_no, %error, "notify_provide_goods failed after a grant");
+                        if to_notify {
+                            if self.notify(&player, &out_trade_no).await {
+                                self.journal.notified(&env, &out_trade_no).await?;
+                            } else {
+                                // Pending in the journal: the next run sends it again.
                                 report.notify_failed += 1;
                             }
                         }

@@ -126,6 +126,8 @@ pub struct PurchaseEntry {
     pub created_ms: i64,
     /// Last changed, Unix milliseconds.
     pub updated_ms: i64,
+    /// Delivered by the reconciler, and WeChat not told yet (`notify_provide_goods`).
+    pub notify_pending: bool,
 }
 
 /// What [`Journal::claim_delivery`](crate::Journal::claim_delivery) found.

@@ -9,7 +9,8 @@ use crate::purchase::{DeliveryClaim, PurchaseEntry, PurchaseIntent, PurchaseStat
 use crate::sql::{Dialect, Lease};
 
 const COLUMNS: &str = "env, out_trade_no, openid, zone_id, launch_api, kind, product_id, quantity, total_fee, \
-                       attach, sign_data, fingerprint, state, delivered_by, wx_order_id, reason, created_ms, updated_ms";
+                       attach, sign_data, fingerprint, state, delivered_by, wx_order_id, reason, created_ms, updated_ms, \
+                       notify_pending";
 
 fn database(error: sqlx::Error) -> JournalError {
     JournalError::database(&error)
@@ -43,6 +44,7 @@ fn entry(row: &AnyRow) -> Result<(PurchaseEntry, String), JournalError> {
         reason: row.try_get("reason").map_err(database)?,
         created_ms: row.try_get("created_ms").map_err(database)?,
         updated_ms: row.try_get("updated_ms").map_err(database)?,
+        notify_pending: row.try_get::<i64, _>("notify_pending").map_err(database)? != 0,
     };
     Ok((entry, text("fingerprint")?))
 }
@@ -162,31 +164,43 @@ pub(crate) async fn claim_delivery(
     Ok(DeliveryClaim::First(Box::new(found)))
 }
 
+/// What [`decide`] records.
+pub(crate) struct Decision<'a> {
+    /// Delivered or closed.
+    pub(crate) state: PurchaseState,
+    /// Who delivered it, or why it was closed.
+    pub(crate) note: Option<&'a str>,
+    /// WeChat's order id, when known.
+    pub(crate) wx_order_id: Option<&'a str>,
+    /// A delivery WeChat still has to be told of.
+    pub(crate) notify: bool,
+}
+
 /// Moves an awaiting purchase to `state` (delivered or closed) and frees its lease; `false`
 /// when it was not awaiting any more.
 pub(crate) async fn decide(
     conn: &mut AnyConnection,
     env: &str,
     out_trade_no: &str,
-    state: PurchaseState,
-    note: Option<&str>,
-    wx_order_id: Option<&str>,
+    decision: Decision<'_>,
     now_ms: i64,
 ) -> Result<bool, JournalError> {
+    let Decision { state, note, wx_order_id, notify } = decision;
     let (delivered_by, reason) = match state {
         PurchaseState::Delivered => (note, None),
         _ => (None, note),
     };
     let done = sqlx::query(
         "UPDATE midas_purchase SET state = $1, delivered_by = $2, reason = $3, \
-         wx_order_id = COALESCE($4, wx_order_id), updated_ms = $5, lease_owner = NULL, lease_until_ms = NULL \
-         WHERE env = $6 AND out_trade_no = $7 AND state = 'awaiting_payment'",
+         wx_order_id = COALESCE($4, wx_order_id), updated_ms = $5, lease_owner = NULL, lease_until_ms = NULL, \
+         notify_pending = $6 WHERE env = $7 AND out_trade_no = $8 AND state = 'awaiting_payment'",
     )
     .bind(state.as_str())
     .bind(delivered_by)
     .bind(reason)
     .bind(wx_order_id)
     .bind(now_ms)
+    .bind(i64::from(notify && state == PurchaseState::Delivered))
     .bind(env)
     .bind(out_trade_no)
     .execute(&mut *conn)
@@ -239,6 +253,57 @@ pub(crate) async fn lease_awaiting(
         .bind(&lease.owner)
         .bind(lease.until_ms)
         .bind(older_than_ms)
+        .bind(lease.now_ms)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(database)?;
+    rows.iter().map(|row| entry(row).map(|(entry, _)| entry)).collect()
+}
+
+/// Ends a pending notify of a delivered purchase and frees its lease; `false` when none was
+/// pending.
+pub(crate) async fn notified(
+    conn: &mut AnyConnection,
+    env: &str,
+    out_trade_no: &str,
+    now_ms: i64,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(
+        "UPDATE midas_purchase SET notify_pending = 0, updated_ms = $1, lease_owner = NULL, lease_until_ms = NULL \
+         WHERE env = $2 AND out_trade_no = $3 AND state = 'delivered' AND notify_pending = 1",
+    )
+    .bind(now_ms)
+    .bind(env)
+    .bind(out_trade_no)
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Leases up to `limit` delivered purchases whose notify is pending and not leased to a live
+/// holder, oldest change first.
+pub(crate) async fn lease_to_notify(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    limit: i64,
+    lease: &Lease,
+) -> Result<Vec<PurchaseEntry>, JournalError> {
+    let query = format!(
+        "UPDATE midas_purchase SET lease_owner = $1, lease_until_ms = $2 \
+         WHERE (env, out_trade_no) IN (SELECT env, out_trade_no FROM midas_purchase \
+         WHERE state = 'delivered' AND notify_pending = 1 AND (lease_until_ms IS NULL OR lease_until_ms <= $3) \
+         ORDER BY updated_ms LIMIT $4{}) \
+         RETURNING {COLUMNS}",
+        match dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    );
+    let rows = sqlx::query(&query)
+        .bind(&lease.owner)
+        .bind(lease.until_ms)
         .bind(lease.now_ms)
         .bind(limit)
         .fetch_all(&mut *conn)

@@ -632,10 +632,59 @@ impl Journal {
             state: PurchaseState::Delivered,
             note: delivered_by.to_owned(),
             wx_order_id: wx_order_id.map(str::to_owned),
+            notify: false,
             now_ms: now_ms(),
         };
         match self.run(op).await? {
             Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// [`Self::finish_delivery`] of a purchase WeChat still has to be told about
+    /// (`notify_provide_goods`: a delivery the reconciler made after `query_order`, with no
+    /// push answered): recorded with the notify pending, in the same statement, so a crash
+    /// before the notify leaves it for [`Self::lease_to_notify`]. [`Self::notified`] ends it.
+    pub async fn finish_delivery_to_notify(
+        &self,
+        env: &str,
+        out_trade_no: &str,
+        delivered_by: &str,
+        wx_order_id: Option<&str>,
+    ) -> Result<bool, JournalError> {
+        let op = Op::DecidePurchase {
+            env: env.to_owned(),
+            out_trade_no: out_trade_no.to_owned(),
+            state: PurchaseState::Delivered,
+            note: delivered_by.to_owned(),
+            wx_order_id: wx_order_id.map(str::to_owned),
+            notify: true,
+            now_ms: now_ms(),
+        };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Records that WeChat was told of a delivery (or needs no telling any more) and frees the
+    /// purchase's lease. `false` when no notify was pending.
+    pub async fn notified(&self, env: &str, out_trade_no: &str) -> Result<bool, JournalError> {
+        let op =
+            Op::Notified { env: env.to_owned(), out_trade_no: out_trade_no.to_owned(), now_ms: now_ms() };
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Leases up to `limit` delivered purchases whose `notify_provide_goods` is still pending
+    /// and not held by a live lease, oldest change first. Each must be ended with
+    /// [`Self::notified`] or [`Self::abandon_delivery`] (or its lease lapses).
+    pub async fn lease_to_notify(&self, limit: u32) -> Result<Vec<PurchaseEntry>, JournalError> {
+        let op = Op::LeaseToNotify { limit: i64::from(limit), lease: self.new_lease() };
+        match self.run(op).await? {
+            Done::Purchases(entries) => Ok(entries),
             _ => Err(JournalError::Closed),
         }
     }
@@ -654,6 +703,7 @@ impl Journal {
             state: PurchaseState::Closed,
             note: reason.to_owned(),
             wx_order_id: None,
+            notify: false,
             now_ms: now_ms(),
         };
         match self.run(op).await? {
@@ -841,7 +891,17 @@ enum Op {
         state: PurchaseState,
         note: String,
         wx_order_id: Option<String>,
+        notify: bool,
         now_ms: i64,
+    },
+    Notified {
+        env: String,
+        out_trade_no: String,
+        now_ms: i64,
+    },
+    LeaseToNotify {
+        limit: i64,
+        lease: Lease,
     },
     ReleasePurchase {
         env: String,
@@ -894,6 +954,8 @@ impl Op {
             | Self::Purchases { .. }
             | Self::ClaimDelivery { .. }
             | Self::DecidePurchase { .. }
+            | Self::Notified { .. }
+            | Self::LeaseToNotify { .. }
             | Self::ReleasePurchase { .. }
             | Self::LeaseAwaiting { .. }
             | Self::LeaseDue { .. }
@@ -979,18 +1041,27 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
         Op::ClaimDelivery { env, out_trade_no, lease } => {
             Done::Delivery(purchase_sql::claim_delivery(conn, dialect, env, out_trade_no, lease).await?)
         }
-        Op::DecidePurchase { env, out_trade_no, state, note, wx_order_id, now_ms } => Done::Flag(
+        Op::DecidePurchase { env, out_trade_no, state, note, wx_order_id, notify, now_ms } => Done::Flag(
             purchase_sql::decide(
                 conn,
                 env,
                 out_trade_no,
-                *state,
-                Some(note),
-                wx_order_id.as_deref(),
+                purchase_sql::Decision {
+                    state: *state,
+                    note: Some(note),
+                    wx_order_id: wx_order_id.as_deref(),
+                    notify: *notify,
+                },
                 *now_ms,
             )
             .await?,
         ),
+        Op::Notified { env, out_trade_no, now_ms } => {
+            Done::Flag(purchase_sql::notified(conn, env, out_trade_no, *now_ms).await?)
+        }
+        Op::LeaseToNotify { limit, lease } => {
+            Done::Purchases(purchase_sql::lease_to_notify(conn, dialect, *limit, lease).await?)
+        }
         Op::ReleasePurchase { env, out_trade_no, owner } => {
             purchase_sql::release(conn, env, out_trade_no, owner).await?;
             Done::Unit
@@ -1152,6 +1223,13 @@ impl<'s> MigrationSource<'s> for Embedded {
                     "purchases".into(),
                     MigrationType::Simple,
                     include_str!("../migrations/0004_purchases.sql").into(),
+                    false,
+                ),
+                Migration::new(
+                    5,
+                    "purchase notify".into(),
+                    MigrationType::Simple,
+                    include_str!("../migrations/0005_purchase_notify.sql").into(),
                     false,
                 ),
             ])

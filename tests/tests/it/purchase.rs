@@ -483,6 +483,54 @@ async fn the_reconciler_delivers_what_no_push_delivered_and_a_late_push_grants_n
     assert_eq!(reconciler_grants.load(Ordering::SeqCst), 1);
 }
 
+/// A `notify_provide_goods` that fails after the reconciler's grant stays pending in the
+/// journal: the next run sends it again (and only it: nothing is granted twice), and once it
+/// went through, no run sends it again.
+#[tokio::test]
+async fn a_notify_that_failed_after_a_grant_is_sent_again_by_the_next_run() {
+    let game = game().await;
+    let dead = PushTarget::new("http://127.0.0.1:9/push", push_config()).schedule(Vec::new());
+    game.emulator.set_cash_push_target(Some(dead));
+    let order = CashOrder::goods("cash-order-0006", "bow", 900, 1).unwrap();
+    let launch = game.client.launch(&game.player, LaunchApi::VirtualPayment, &order).await.unwrap();
+    game.emulator.pay_launch(OPENID, &texts(&launch), Injection::None).await.unwrap();
+    let grants = Arc::new(AtomicUsize::new(0));
+    let reconciler =
+        PurchaseReconciler::new(game.client.clone()).unwrap().with_grace(Duration::ZERO).on_deliver({
+            let grants = Arc::clone(&grants);
+            move |_| {
+                let grants = Arc::clone(&grants);
+                async move {
+                    grants.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                }
+            }
+        });
+    // WeChat is busy when told (the client does not retry here).
+    game.emulator.inject_for(midas_emulator::Api::NotifyProvideGoods, midas_emulator::Fault::BusyBefore);
+    let first = reconciler.run_once().await.unwrap();
+    assert_eq!((first.delivered, first.notify_failed, first.renotified), (1, 1, 0), "{first:?}");
+    assert_eq!(
+        game.emulator.cash_order(Env::Sandbox, "cash-order-0006").unwrap().status,
+        2,
+        "paid, not told"
+    );
+    let entry = game.journal.purchase("sandbox", "cash-order-0006").await.unwrap().unwrap();
+    assert_eq!((entry.state, entry.notify_pending), (PurchaseState::Delivered, true));
+
+    let second = reconciler.run_once().await.unwrap();
+    assert_eq!((second.examined, second.delivered, second.renotified, second.notify_failed), (0, 0, 1, 0));
+    assert_eq!(game.emulator.cash_order(Env::Sandbox, "cash-order-0006").unwrap().status, 4, "delivered");
+    let entry = game.journal.purchase("sandbox", "cash-order-0006").await.unwrap().unwrap();
+    assert!(!entry.notify_pending);
+    assert_eq!(grants.load(Ordering::SeqCst), 1, "granted once");
+
+    let before = game.emulator.requests();
+    let third = reconciler.run_once().await.unwrap();
+    assert_eq!((third.examined, third.renotified, third.notify_failed), (0, 0, 0), "{third:?}");
+    assert_eq!(game.emulator.requests(), before, "nothing left to send");
+}
+
 #[tokio::test]
 async fn a_failed_grant_leaves_the_purchase_for_the_next_delivery() {
     let game = game().await;
