@@ -549,3 +549,48 @@ async fn a_failed_grant_leaves_the_purchase_for_the_next_delivery() {
     let granted = deliveries.deliver(&pushed, |_| async { Ok::<(), String>(()) }).await.unwrap();
     assert!(matches!(granted, Delivery::Granted(_)));
 }
+
+/// Two instances sharing one PostgreSQL journal: a purchase awaiting delivery is leased by one
+/// of them at a time, and so is a delivery whose `notify_provide_goods` is pending, until it is
+/// given up (then the other takes it) or recorded notified (then neither does).
+#[tokio::test]
+async fn on_postgres_awaiting_purchases_and_pending_notifies_are_leased_by_one_instance() {
+    let Some(url) = midas_tests::postgres_database("midas_purchase_test").await else { return };
+    let first = Journal::postgres(&url).await.unwrap();
+    let second = Journal::postgres(&url).await.unwrap();
+    for n in 1..=3 {
+        let intent = midas_api::PurchaseIntent {
+            env: "sandbox".into(),
+            out_trade_no: format!("pg-order-000{n}"),
+            openid: OPENID.into(),
+            zone_id: "1".into(),
+            launch_api: "requestVirtualPayment".into(),
+            kind: "goods".into(),
+            product_id: Some("bow".into()),
+            quantity: 1,
+            total_fee: Some(900),
+            attach: String::new(),
+            sign_data: format!(r#"{{"outTradeNo":"pg-order-000{n}"}}"#),
+        };
+        first.await_payment(&intent).await.unwrap();
+    }
+    let leased = first.lease_awaiting(Duration::ZERO, 10).await.unwrap();
+    assert_eq!(leased.len(), 3);
+    assert!(second.lease_awaiting(Duration::ZERO, 10).await.unwrap().is_empty(), "held by the first");
+    assert!(first.finish_delivery_to_notify("sandbox", "pg-order-0001", "reconciler", None).await.unwrap());
+    assert!(first.finish_delivery("sandbox", "pg-order-0002", "push", None).await.unwrap());
+    assert!(first.close_purchase("sandbox", "pg-order-0003", "refunded").await.unwrap());
+
+    let due = second.lease_to_notify(10).await.unwrap();
+    let names: Vec<_> =
+        due.iter().map(|entry| (entry.intent.out_trade_no.as_str(), entry.notify_pending)).collect();
+    assert_eq!(names, [("pg-order-0001", true)], "only the reconciler's delivery awaits its notify");
+    assert!(first.lease_to_notify(10).await.unwrap().is_empty(), "held by the second");
+    second.abandon_delivery("sandbox", "pg-order-0001").await.unwrap();
+    assert_eq!(first.lease_to_notify(10).await.unwrap().len(), 1, "given up: the first takes it");
+    assert!(first.notified("sandbox", "pg-order-0001").await.unwrap());
+    assert!(!first.notified("sandbox", "pg-order-0001").await.unwrap(), "nothing pending any more");
+    assert!(second.lease_to_notify(10).await.unwrap().is_empty());
+    let entry = second.purchase("sandbox", "pg-order-0001").await.unwrap().unwrap();
+    assert_eq!((entry.state, entry.notify_pending), (PurchaseState::Delivered, false));
+}
