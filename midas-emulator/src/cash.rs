@@ -247,10 +247,23 @@ pub(crate) fn pay(
         paid_fee,
         now: unix_now(),
     };
+    // Tokens bought with money are credited to the player's wallet when the order is paid.
+    let recharged = match &payment.bought {
+        Bought::Coins { quantity } => Some(
+            state
+                .ledger
+                .recharged(env, openid, *quantity)
+                .ok_or_else(|| sign_data("buyQuantity", "too many tokens for the wallet"))?,
+        ),
+        Bought::Goods { .. } => None,
+    };
     let order = state.ledger.cash().pay(payment).map_err(|refusal| match refusal {
         Refusal::BillNoTaken => PayRefused::OutTradeNoUsed(out_trade_no),
         other => sign_data("outTradeNo", &format!("{other:?}")),
     })?;
+    if let Some(recharged) = recharged {
+        state.ledger.store_recharge(recharged);
+    }
     let message = delivery_message(&order);
     Ok((order, message))
 }

@@ -298,6 +298,19 @@ impl Ledger {
         }
     }
 
+    /// The player's wallet in `env` after a token recharge of `coins` bought with money (xpay
+    /// has no zones: the default zone's wallet), to be stored with [`Self::store_recharge`]
+    /// once the order is booked. `None` when it would overflow.
+    pub(crate) fn recharged(&self, env: Env, openid: &str, coins: i64) -> Option<Recharged> {
+        let wallet = self.wallet(env, openid, DEFAULT_ZONE_ID).recharge(coins).ok()?;
+        Some(Recharged { env, openid: openid.to_owned(), wallet })
+    }
+
+    /// Stores a wallet [`Self::recharged`] computed.
+    pub(crate) fn store_recharge(&mut self, recharged: Recharged) {
+        self.set_wallet(recharged.env, &recharged.openid, DEFAULT_ZONE_ID, recharged.wallet);
+    }
+
     fn set_wallet(&mut self, env: Env, openid: &str, zone_id: &str, wallet: Wallet) {
         self.wallets.insert(WalletKey::new(env, openid, zone_id), wallet);
     }
@@ -428,4 +441,12 @@ fn fresh(done: Done) -> Applied {
 
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// A wallet after a token recharge, computed before the recharge's order is booked.
+#[derive(Debug)]
+pub(crate) struct Recharged {
+    env: Env,
+    openid: String,
+    wallet: Wallet,
 }

@@ -93,6 +93,21 @@ impl Wallet {
         Ok(after)
     }
 
+    /// The wallet after `amount` coins bought with money (a token recharge): topped up like
+    /// the starting balance; refused when any number, `save_sum` included, would leave `i64`.
+    pub(crate) fn recharge(self, amount: i64) -> Result<Self, Overflow> {
+        if amount < 0 {
+            return Err(Overflow);
+        }
+        let after = Self {
+            balance: self.balance.checked_add(amount).ok_or(Overflow)?,
+            save_amt: self.save_amt.checked_add(amount).ok_or(Overflow)?,
+            ..self
+        };
+        after.save_amt.checked_add(after.present_sum).ok_or(Overflow)?;
+        Ok(after)
+    }
+
     /// The wallet after deducting `amount` coins, gifted ones first, and how many gifted coins
     /// were used.
     pub(crate) fn pay(self, amount: i64) -> Result<(Self, i64), PayProblem> {

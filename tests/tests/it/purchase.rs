@@ -531,6 +531,29 @@ async fn a_notify_that_failed_after_a_grant_is_sent_again_by_the_next_run() {
     assert_eq!(game.emulator.requests(), before, "nothing left to send");
 }
 
+/// Tokens bought with money land in the player's wallet when the order is paid (the local
+/// server's books, read by xpay `query_user_balance` too); a goods purchase adds none.
+#[tokio::test]
+async fn a_token_recharge_credits_the_wallet_and_goods_do_not() {
+    let game = game().await;
+    let balance = || game.emulator.balance(Env::Sandbox, OPENID).expect("a player").balance;
+    let before = balance();
+    let coins = CashOrder::coins("coin-order-0001", 60).unwrap();
+    let launch = game.client.launch(&game.player, LaunchApi::VirtualPayment, &coins).await.unwrap();
+    game.emulator.pay_launch(OPENID, &texts(&launch), Injection::None).await.unwrap();
+    assert_eq!(balance(), before + 60, "60 tokens bought");
+    let goods = CashOrder::goods("goods-order-0001", "bow", 900, 1).unwrap();
+    let launch = game.client.launch(&game.player, LaunchApi::VirtualPayment, &goods).await.unwrap();
+    game.emulator.pay_launch(OPENID, &texts(&launch), Injection::None).await.unwrap();
+    assert_eq!(balance(), before + 60, "an item is not tokens");
+    let read = game
+        .client
+        .call(&game.player.clone().with_user_ip("127.0.0.1"), &xpay::QueryUserBalance::default())
+        .await
+        .unwrap();
+    assert_eq!(read.balance, before + 60);
+}
+
 #[tokio::test]
 async fn a_failed_grant_leaves_the_purchase_for_the_next_delivery() {
     let game = game().await;
