@@ -17,6 +17,9 @@ use crate::player::Player;
 use crate::token::TokenSource;
 use crate::xpay::{NotifyProvideGoods, OrderStatus, QueryOrder};
 
+/// The purchases (environment, `out_trade_no`) one pass has taken already.
+type Seen = std::collections::HashSet<(String, String)>;
+
 /// The service's grant of a purchase (the same as its push handler's).
 type GrantFn =
     dyn Fn(PurchaseEntry) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync;
@@ -131,18 +134,10 @@ impl<T: Transport, K: TokenSource> PurchaseReconciler<T, K> {
     pub async fn run_once(&self) -> Result<PurchaseReport, JournalError> {
         let mut report = PurchaseReport::default();
         self.notify_pending(&mut report).await?;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = Seen::new();
         loop {
             let due = self.journal.lease_awaiting(self.grace, self.batch).await?;
-            let mut fresh = Vec::with_capacity(due.len());
-            for entry in due {
-                if seen.insert((entry.intent.env.clone(), entry.intent.out_trade_no.clone())) {
-                    fresh.push(entry);
-                } else {
-                    // Left open earlier in this pass: for the next one.
-                    self.journal.abandon_delivery(&entry.intent.env, &entry.intent.out_trade_no).await?;
-                }
-            }
+            let fresh = self.fresh(due, &mut seen).await?;
             if fresh.is_empty() {
                 break;
             }
@@ -156,17 +151,10 @@ impl<T: Transport, K: TokenSource> PurchaseReconciler<T, K> {
 
     /// Sends the `notify_provide_goods` of earlier deliveries again; each purchase once per run.
     async fn notify_pending(&self, report: &mut PurchaseReport) -> Result<(), JournalError> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = Seen::new();
         loop {
             let due = self.journal.lease_to_notify(self.batch).await?;
-            let mut fresh = Vec::with_capacity(due.len());
-            for entry in due {
-                if seen.insert((entry.intent.env.clone(), entry.intent.out_trade_no.clone())) {
-                    fresh.push(entry);
-                } else {
-                    self.journal.abandon_delivery(&entry.intent.env, &entry.intent.out_trade_no).await?;
-                }
-            }
+            let fresh = self.fresh(due, &mut seen).await?;
             if fresh.is_empty() {
                 return Ok(());
             }
@@ -183,6 +171,24 @@ impl<T: Transport, K: TokenSource> PurchaseReconciler<T, K> {
                 }
             }
         }
+    }
+
+    /// The purchases of `due` not seen before in this pass; the others, left open earlier in
+    /// it, are given back for the next pass.
+    async fn fresh(
+        &self,
+        due: Vec<PurchaseEntry>,
+        seen: &mut Seen,
+    ) -> Result<Vec<PurchaseEntry>, JournalError> {
+        let mut fresh = Vec::with_capacity(due.len());
+        for entry in due {
+            if seen.insert((entry.intent.env.clone(), entry.intent.out_trade_no.clone())) {
+                fresh.push(entry);
+            } else {
+                self.journal.abandon_delivery(&entry.intent.env, &entry.intent.out_trade_no).await?;
+            }
+        }
+        Ok(fresh)
     }
 
     /// Tells WeChat the goods of `out_trade_no` were delivered; `true` when it took it, or when

@@ -229,38 +229,6 @@ pub(crate) async fn release(
     Ok(())
 }
 
-/// Leases up to `limit` purchases awaiting payment, unchanged since `older_than_ms` and not
-/// leased to a live holder, oldest first.
-pub(crate) async fn lease_awaiting(
-    conn: &mut AnyConnection,
-    dialect: Dialect,
-    older_than_ms: i64,
-    limit: i64,
-    lease: &Lease,
-) -> Result<Vec<PurchaseEntry>, JournalError> {
-    let query = format!(
-        "UPDATE midas_purchase SET lease_owner = $1, lease_until_ms = $2 \
-         WHERE (env, out_trade_no) IN (SELECT env, out_trade_no FROM midas_purchase \
-         WHERE state = 'awaiting_payment' AND updated_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms <= $4) \
-         ORDER BY created_ms LIMIT $5{}) \
-         RETURNING {COLUMNS}",
-        match dialect {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-        }
-    );
-    let rows = sqlx::query(&query)
-        .bind(&lease.owner)
-        .bind(lease.until_ms)
-        .bind(older_than_ms)
-        .bind(lease.now_ms)
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(database)?;
-    rows.iter().map(|row| entry(row).map(|(entry, _)| entry)).collect()
-}
-
 /// Ends a pending notify of a delivered purchase and frees its lease; `false` when none was
 /// pending.
 pub(crate) async fn notified(
@@ -282,19 +250,34 @@ pub(crate) async fn notified(
     Ok(done.rows_affected() == 1)
 }
 
-/// Leases up to `limit` delivered purchases whose notify is pending and not leased to a live
-/// holder, oldest change first.
-pub(crate) async fn lease_to_notify(
+/// Which purchases [`lease`] takes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Leased {
+    /// Awaiting payment: what the reconciler looks up.
+    Awaiting,
+    /// Delivered with `notify_provide_goods` still pending.
+    ToNotify,
+}
+
+/// Leases up to `limit` purchases of `which` kind, unchanged since `older_than_ms` and not
+/// leased to a live holder, oldest first.
+pub(crate) async fn lease(
     conn: &mut AnyConnection,
     dialect: Dialect,
+    which: Leased,
+    older_than_ms: i64,
     limit: i64,
     lease: &Lease,
 ) -> Result<Vec<PurchaseEntry>, JournalError> {
+    let kind = match which {
+        Leased::Awaiting => "state = 'awaiting_payment'",
+        Leased::ToNotify => "state = 'delivered' AND notify_pending = 1",
+    };
     let query = format!(
         "UPDATE midas_purchase SET lease_owner = $1, lease_until_ms = $2 \
          WHERE (env, out_trade_no) IN (SELECT env, out_trade_no FROM midas_purchase \
-         WHERE state = 'delivered' AND notify_pending = 1 AND (lease_until_ms IS NULL OR lease_until_ms <= $3) \
-         ORDER BY updated_ms LIMIT $4{}) \
+         WHERE {kind} AND updated_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms <= $4) \
+         ORDER BY created_ms LIMIT $5{}) \
          RETURNING {COLUMNS}",
         match dialect {
             Dialect::Sqlite => "",
@@ -304,6 +287,7 @@ pub(crate) async fn lease_to_notify(
     let rows = sqlx::query(&query)
         .bind(&lease.owner)
         .bind(lease.until_ms)
+        .bind(older_than_ms)
         .bind(lease.now_ms)
         .bind(limit)
         .fetch_all(&mut *conn)

@@ -626,19 +626,7 @@ impl Journal {
         delivered_by: &str,
         wx_order_id: Option<&str>,
     ) -> Result<bool, JournalError> {
-        let op = Op::DecidePurchase {
-            env: env.to_owned(),
-            out_trade_no: out_trade_no.to_owned(),
-            state: PurchaseState::Delivered,
-            note: delivered_by.to_owned(),
-            wx_order_id: wx_order_id.map(str::to_owned),
-            notify: false,
-            now_ms: now_ms(),
-        };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.deliver(env, out_trade_no, delivered_by, wx_order_id, false).await
     }
 
     /// [`Self::finish_delivery`] of a purchase WeChat still has to be told about
@@ -652,13 +640,24 @@ impl Journal {
         delivered_by: &str,
         wx_order_id: Option<&str>,
     ) -> Result<bool, JournalError> {
+        self.deliver(env, out_trade_no, delivered_by, wx_order_id, true).await
+    }
+
+    async fn deliver(
+        &self,
+        env: &str,
+        out_trade_no: &str,
+        delivered_by: &str,
+        wx_order_id: Option<&str>,
+        notify: bool,
+    ) -> Result<bool, JournalError> {
         let op = Op::DecidePurchase {
             env: env.to_owned(),
             out_trade_no: out_trade_no.to_owned(),
             state: PurchaseState::Delivered,
             note: delivered_by.to_owned(),
             wx_order_id: wx_order_id.map(str::to_owned),
-            notify: true,
+            notify,
             now_ms: now_ms(),
         };
         match self.run(op).await? {
@@ -679,10 +678,15 @@ impl Journal {
     }
 
     /// Leases up to `limit` delivered purchases whose `notify_provide_goods` is still pending
-    /// and not held by a live lease, oldest change first. Each must be ended with
+    /// and not held by a live lease, oldest launch first. Each must be ended with
     /// [`Self::notified`] or [`Self::abandon_delivery`] (or its lease lapses).
     pub async fn lease_to_notify(&self, limit: u32) -> Result<Vec<PurchaseEntry>, JournalError> {
-        let op = Op::LeaseToNotify { limit: i64::from(limit), lease: self.new_lease() };
+        let op = Op::LeasePurchases {
+            which: purchase_sql::Leased::ToNotify,
+            older_than_ms: i64::MAX,
+            limit: i64::from(limit),
+            lease: self.new_lease(),
+        };
         match self.run(op).await? {
             Done::Purchases(entries) => Ok(entries),
             _ => Err(JournalError::Closed),
@@ -735,7 +739,8 @@ impl Journal {
     ) -> Result<Vec<PurchaseEntry>, JournalError> {
         let lease = self.new_lease();
         let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-        let op = Op::LeaseAwaiting {
+        let op = Op::LeasePurchases {
+            which: purchase_sql::Leased::Awaiting,
             older_than_ms: lease.now_ms.saturating_sub(grace_ms),
             limit: i64::from(limit),
             lease,
@@ -899,16 +904,14 @@ enum Op {
         out_trade_no: String,
         now_ms: i64,
     },
-    LeaseToNotify {
-        limit: i64,
-        lease: Lease,
-    },
+
     ReleasePurchase {
         env: String,
         out_trade_no: String,
         owner: String,
     },
-    LeaseAwaiting {
+    LeasePurchases {
+        which: purchase_sql::Leased,
         older_than_ms: i64,
         limit: i64,
         lease: Lease,
@@ -955,9 +958,8 @@ impl Op {
             | Self::ClaimDelivery { .. }
             | Self::DecidePurchase { .. }
             | Self::Notified { .. }
-            | Self::LeaseToNotify { .. }
             | Self::ReleasePurchase { .. }
-            | Self::LeaseAwaiting { .. }
+            | Self::LeasePurchases { .. }
             | Self::LeaseDue { .. }
             | Self::List { .. }
             | Self::Count { .. }
@@ -1059,15 +1061,13 @@ async fn exec_inner(conn: &mut AnyConnection, dialect: Dialect, op: &Op) -> Resu
         Op::Notified { env, out_trade_no, now_ms } => {
             Done::Flag(purchase_sql::notified(conn, env, out_trade_no, *now_ms).await?)
         }
-        Op::LeaseToNotify { limit, lease } => {
-            Done::Purchases(purchase_sql::lease_to_notify(conn, dialect, *limit, lease).await?)
-        }
+
         Op::ReleasePurchase { env, out_trade_no, owner } => {
             purchase_sql::release(conn, env, out_trade_no, owner).await?;
             Done::Unit
         }
-        Op::LeaseAwaiting { older_than_ms, limit, lease } => {
-            Done::Purchases(purchase_sql::lease_awaiting(conn, dialect, *older_than_ms, *limit, lease).await?)
+        Op::LeasePurchases { which, older_than_ms, limit, lease } => {
+            Done::Purchases(purchase_sql::lease(conn, dialect, *which, *older_than_ms, *limit, lease).await?)
         }
     })
 }
