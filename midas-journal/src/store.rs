@@ -336,10 +336,7 @@ impl Journal {
             outcome: outcome.clone(),
             now_ms: now_ms(),
         };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// [`Self::record`] without waiting for the commit on SQLite: the outcome is queued
@@ -375,10 +372,7 @@ impl Journal {
     /// confirmation changes nothing.
     pub async fn settle(&self, env: &str, order_id: &str) -> Result<bool, JournalError> {
         let op = Op::Settle { env: env.to_owned(), order_id: order_id.to_owned(), now_ms: now_ms() };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Frees this journal's lease on an order without deciding it.
@@ -409,10 +403,7 @@ impl Journal {
             older_than_ms: now.saturating_sub(grace_ms),
             limit: i64::from(limit),
         };
-        match self.run(Op::LeaseDue { due, lease: self.new_lease() }).await? {
-            Done::Entries(entries) => Ok(entries),
-            _ => Err(JournalError::Closed),
-        }
+        self.entries_of(Op::LeaseDue { due, lease: self.new_lease() }).await
     }
 
     /// The entry of an order.
@@ -434,10 +425,7 @@ impl Journal {
 
     /// Every entry, or those in `state`, oldest first.
     pub async fn entries(&self, state: Option<State>) -> Result<Vec<Entry>, JournalError> {
-        match self.run(Op::List { state }).await? {
-            Done::Entries(entries) => Ok(entries),
-            _ => Err(JournalError::Closed),
-        }
+        self.entries_of(Op::List { state }).await
     }
 
     /// The entries of one player in one zone, oldest first: what the journal says moved
@@ -449,10 +437,7 @@ impl Journal {
         zone_id: &str,
     ) -> Result<Vec<Entry>, JournalError> {
         let op = Op::Player { env: env.to_owned(), openid: openid.to_owned(), zone_id: zone_id.to_owned() };
-        match self.run(op).await? {
-            Done::Entries(entries) => Ok(entries),
-            _ => Err(JournalError::Closed),
-        }
+        self.entries_of(op).await
     }
 
     /// Claims the pushed event `key` for this journal's handler: [`InboxClaim::First`] (run
@@ -471,10 +456,7 @@ impl Journal {
     /// `false` when it was done already.
     pub async fn inbox_complete(&self, key: &str, answer: &str) -> Result<bool, JournalError> {
         let op = Op::InboxComplete { key: key.to_owned(), answer: answer.to_owned(), now_ms: now_ms() };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Gives a claim up (the handler failed): the next push of `key` runs the handler again.
@@ -518,10 +500,7 @@ impl Journal {
         limit: usize,
     ) -> Result<Vec<InboxEvent>, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        match self.run(Op::InboxLeaseStored { due_ms, limit, lease: self.new_lease() }).await? {
-            Done::InboxEvents(events) => Ok(events),
-            _ => Err(JournalError::Closed),
-        }
+        self.inbox_events(Op::InboxLeaseStored { due_ms, limit, lease: self.new_lease() }).await
     }
 
     /// Frees the lease of the stored event `key` after a failed run: next try at
@@ -529,38 +508,26 @@ impl Journal {
     pub async fn inbox_retry(&self, key: &str, next_try_ms: i64, error: &str) -> Result<bool, JournalError> {
         let op =
             Op::InboxRetry { key: key.to_owned(), next_try_ms, error: error.to_owned(), now_ms: now_ms() };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Sets the stored event `key` aside with `error`: no worker leases it until
     /// [`Self::inbox_requeue`]. `false` when `key` is not a stored event.
     pub async fn inbox_needs_attention(&self, key: &str, error: &str) -> Result<bool, JournalError> {
         let op = Op::InboxNeedsAttention { key: key.to_owned(), error: error.to_owned(), now_ms: now_ms() };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Up to `limit` events set aside, oldest first.
     pub async fn inbox_needing_attention(&self, limit: usize) -> Result<Vec<InboxEvent>, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        match self.run(Op::InboxNeedingAttention { limit }).await? {
-            Done::InboxEvents(events) => Ok(events),
-            _ => Err(JournalError::Closed),
-        }
+        self.inbox_events(Op::InboxNeedingAttention { limit }).await
     }
 
     /// Puts the event `key` set aside back in the queue, due at once, attempts from zero.
     /// `false` when it is not set aside.
     pub async fn inbox_requeue(&self, key: &str) -> Result<bool, JournalError> {
-        match self.run(Op::InboxRequeue { key: key.to_owned(), now_ms: now_ms() }).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(Op::InboxRequeue { key: key.to_owned(), now_ms: now_ms() }).await
     }
 
     /// Records a launched cash purchase as awaiting payment, committed before this returns
@@ -596,10 +563,7 @@ impl Journal {
 
     /// Every purchase, or those in `state`, oldest first.
     pub async fn purchases(&self, state: Option<PurchaseState>) -> Result<Vec<PurchaseEntry>, JournalError> {
-        match self.run(Op::Purchases { state }).await? {
-            Done::Purchases(entries) => Ok(entries),
-            _ => Err(JournalError::Closed),
-        }
+        self.purchases_of(Op::Purchases { state }).await
     }
 
     /// Claims the delivery of the purchase `out_trade_no` for this journal's lease
@@ -660,10 +624,7 @@ impl Journal {
             notify,
             now_ms: now_ms(),
         };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Records that WeChat was told of a delivery (or needs no telling any more) and frees the
@@ -671,10 +632,7 @@ impl Journal {
     pub async fn notified(&self, env: &str, out_trade_no: &str) -> Result<bool, JournalError> {
         let op =
             Op::Notified { env: env.to_owned(), out_trade_no: out_trade_no.to_owned(), now_ms: now_ms() };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Leases up to `limit` delivered purchases whose `notify_provide_goods` is still pending
@@ -687,10 +645,7 @@ impl Journal {
             limit: i64::from(limit),
             lease: self.new_lease(),
         };
-        match self.run(op).await? {
-            Done::Purchases(entries) => Ok(entries),
-            _ => Err(JournalError::Closed),
-        }
+        self.purchases_of(op).await
     }
 
     /// Records that a purchase has nothing to deliver (refunded or closed before delivery).
@@ -710,10 +665,7 @@ impl Journal {
             notify: false,
             now_ms: now_ms(),
         };
-        match self.run(op).await? {
-            Done::Flag(done) => Ok(done),
-            _ => Err(JournalError::Closed),
-        }
+        self.flag(op).await
     }
 
     /// Gives a delivery claim (or a lease of [`Self::lease_awaiting`]) up without deciding:
@@ -745,16 +697,45 @@ impl Journal {
             limit: i64::from(limit),
             lease,
         };
-        match self.run(op).await? {
-            Done::Purchases(entries) => Ok(entries),
-            _ => Err(JournalError::Closed),
-        }
+        self.purchases_of(op).await
     }
 
     fn new_lease(&self) -> Lease {
         let now = now_ms();
         let lease_ms = i64::try_from(self.inner.lease.as_millis()).unwrap_or(i64::MAX);
         Lease { owner: self.inner.owner.clone(), now_ms: now, until_ms: now.saturating_add(lease_ms) }
+    }
+
+    /// Runs `op`, whose answer is a flag.
+    async fn flag(&self, op: Op) -> Result<bool, JournalError> {
+        match self.run(op).await? {
+            Done::Flag(done) => Ok(done),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Runs `op`, whose answer is journal entries.
+    async fn entries_of(&self, op: Op) -> Result<Vec<Entry>, JournalError> {
+        match self.run(op).await? {
+            Done::Entries(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Runs `op`, whose answer is stored inbox events.
+    async fn inbox_events(&self, op: Op) -> Result<Vec<InboxEvent>, JournalError> {
+        match self.run(op).await? {
+            Done::InboxEvents(events) => Ok(events),
+            _ => Err(JournalError::Closed),
+        }
+    }
+
+    /// Runs `op`, whose answer is purchases.
+    async fn purchases_of(&self, op: Op) -> Result<Vec<PurchaseEntry>, JournalError> {
+        match self.run(op).await? {
+            Done::Purchases(entries) => Ok(entries),
+            _ => Err(JournalError::Closed),
+        }
     }
 
     async fn run(&self, op: Op) -> Result<Done, JournalError> {
