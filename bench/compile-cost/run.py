@@ -61,7 +61,8 @@ def source(variant):
                  + "".join(call(i) for i in range(N)) + "}\n")
     return text
 
-def main():
+def write_manifest():
+    """The user crate's directory and manifest (its sources are written per variant)."""
     os.makedirs(os.path.join(WORK, "src"), exist_ok=True)
     with open(os.path.join(WORK, "Cargo.toml"), "w") as f:
         f.write(f'''[package]
@@ -76,6 +77,9 @@ publish = false
 midas-api = {{ path = "{ROOT}/midas-api" }}
 serde = {{ version = "1", features = ["derive"] }}
 ''')
+
+def main():
+    write_manifest()
     env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(WORK, "target"))
     lib = os.path.join(WORK, "src", "lib.rs")
     results = {}
