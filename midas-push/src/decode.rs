@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use midas_core::Env;
+use serde_json::{Map, Value};
 
 use crate::config::PushConfig;
 use crate::error::{Malformed, PushError, SignatureKind};
@@ -46,14 +47,8 @@ pub(crate) fn decode(
     message: String,
     verify: Option<&PushConfig>,
 ) -> Result<Push, PushError> {
-    let format = Format::sniff(message.as_bytes()).ok_or(Malformed::Format)?;
-    let (decoded, fields) = match format {
-        Format::Json => (decode_fields(&Obj::from_json(&message)?, verify)?, OnceLock::new()),
-        Format::Xml => {
-            let map = xml::parse(&message)?;
-            (decode_fields(&Obj::from_map(&map), verify)?, OnceLock::from(map))
-        }
-    };
+    let (decoded, map) = decode_text(&message, verify)?;
+    let fields = map.map_or_else(OnceLock::new, OnceLock::from);
     Ok(Push {
         format: received.format,
         encrypted: received.encrypted,
@@ -72,11 +67,22 @@ pub(crate) fn decode(
 /// The typed event of `message`, as [`decode`] reads it (without `PayEventSig`): what the
 /// bench times.
 pub(crate) fn typed(message: &str) -> Result<Event, PushError> {
-    let event = match Format::sniff(message.as_bytes()).ok_or(Malformed::Format)? {
-        Format::Json => decode_fields(&Obj::from_json(message)?, None)?.event,
-        Format::Xml => decode_fields(&Obj::from_map(&xml::parse(message)?), None)?.event,
-    };
-    Ok(event)
+    Ok(decode_text(message, None)?.0.event)
+}
+
+/// Decodes `message` by its format: JSON straight from its text, XML through the map of its
+/// top-level fields, which is handed back (a JSON message's map is built only if asked for).
+fn decode_text(
+    message: &str,
+    verify: Option<&PushConfig>,
+) -> Result<(Decoded, Option<Map<String, Value>>), PushError> {
+    match Format::sniff(message.as_bytes()).ok_or(Malformed::Format)? {
+        Format::Json => Ok((decode_fields(&Obj::from_json(message)?, verify)?, None)),
+        Format::Xml => {
+            let map = xml::parse(message)?;
+            Ok((decode_fields(&Obj::from_map(&map), verify)?, Some(map)))
+        }
+    }
 }
 
 fn decode_fields(fields: &Obj<'_>, verify: Option<&PushConfig>) -> Result<Decoded, PushError> {
